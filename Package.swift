@@ -1,0 +1,57 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Hot kernels are SIMD loops; without FMA-capable codegen `acc += x * y` on SIMD16 is far slower.
+// haswell = AVX2 + FMA, present on every x86-64 machine this project runs on.
+let fastMath: [SwiftSetting] = [
+    .unsafeFlags(["-Ounchecked", "-target-cpu", "haswell", "-enforce-exclusivity=unchecked"], .when(configuration: .release)),
+    .unsafeFlags(["-target-cpu", "haswell"], .when(configuration: .debug)),
+]
+
+let package = Package(
+    name: "Cloze",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "cloze", targets: ["cloze"]),
+        .library(name: "ClozeTensor", targets: ["ClozeTensor"]),
+        .library(name: "ClozeTokenizers", targets: ["ClozeTokenizers"]),
+        .library(name: "ClozeModels", targets: ["ClozeModels"]),
+        .library(name: "ClozePET", targets: ["ClozePET"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-numerics", from: "1.0.0"),
+        .package(url: "https://github.com/apple/swift-collections", from: "1.1.0"),
+        .package(url: "https://github.com/apple/swift-algorithms", from: "1.2.0"),
+    ],
+    targets: [
+        // OpenBLAS through its cblas.h (pkg-config name `openblas`).
+        .systemLibrary(name: "CBLAS", path: "Sources/CBLAS", pkgConfig: "openblas",
+                       providers: [.apt(["libopenblas-dev"])]),
+        // utf8proc: linked by modulemap only; its .pc adds -DUTF8PROC_EXPORTS which SwiftPM rejects.
+        .systemLibrary(name: "CUTF8Proc", path: "Sources/CUTF8Proc",
+                       providers: [.apt(["libutf8proc-dev"])]),
+        .target(name: "ClozeTensor",
+                dependencies: ["CBLAS", .product(name: "Numerics", package: "swift-numerics")],
+                swiftSettings: fastMath),
+        .target(name: "ClozeTokenizers",
+                dependencies: ["CUTF8Proc", .product(name: "Collections", package: "swift-collections")],
+                swiftSettings: fastMath),
+        .target(name: "ClozeModels",
+                dependencies: ["ClozeTensor", "ClozeTokenizers"],
+                swiftSettings: fastMath),
+        .target(name: "ClozePET",
+                dependencies: ["ClozeModels", "ClozeTokenizers", "ClozeTensor",
+                               .product(name: "Algorithms", package: "swift-algorithms")],
+                swiftSettings: fastMath),
+        .executableTarget(name: "cloze",
+                          dependencies: ["ClozePET", "ClozeModels", "ClozeTokenizers", "ClozeTensor",
+                                         .product(name: "ArgumentParser", package: "swift-argument-parser")],
+                          swiftSettings: fastMath),
+        .testTarget(name: "ClozeTensorTests", dependencies: ["ClozeTensor"], swiftSettings: fastMath),
+        .testTarget(name: "ClozeTokenizersTests", dependencies: ["ClozeTokenizers"], swiftSettings: fastMath),
+        .testTarget(name: "ClozeModelsTests", dependencies: ["ClozeModels"], swiftSettings: fastMath),
+        .testTarget(name: "ClozePETTests", dependencies: ["ClozePET"], swiftSettings: fastMath),
+    ],
+    swiftLanguageModes: [.v5]
+)

@@ -1,0 +1,2 @@
+// Models are built on ClozeTensor.
+import ClozeTensor

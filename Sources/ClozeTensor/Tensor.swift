@@ -1,0 +1,109 @@
+import CBLAS
+
+/// A dense, contiguous, row-major Float32 tensor.
+///
+/// A reference type on purpose: the autodiff tape holds tensors and accumulates gradients into them
+/// in place, and model parameters are shared between the model, the optimizer and the tape.
+/// Ops never reshape storage: every op takes its dimensions explicitly (llm.c style), so a
+/// `[B*T, H]` activation is simply a tensor of shape `[B*T, H]`.
+public final class Tensor {
+    /// Logical shape, outermost first.
+    public let shape: [Int]
+    /// `shape.reduce(1, *)` values, row-major.
+    public var data: [Float]
+    /// Gradient of the loss with respect to `data`; allocated (zeroed) on first accumulation.
+    public var grad: [Float]?
+    /// Leaf parameters: `true` unless frozen. Op outputs: `true` when recorded on a tape and any
+    /// input requires a gradient. Backward passes skip every input whose `requiresGrad` is false,
+    /// which is how frozen weights cost no weight-gradient GEMM.
+    public var requiresGrad: Bool
+    /// Optional name (Hugging Face tensor name for parameters), used in error messages.
+    public var name: String?
+
+    public init(shape: [Int], data: [Float], requiresGrad: Bool = false, name: String? = nil) {
+        precondition(shape.reduce(1, *) == data.count,
+                     "Tensor: shape \(shape) needs \(shape.reduce(1, *)) values, got \(data.count)")
+        self.shape = shape
+        self.data = data
+        self.requiresGrad = requiresGrad
+        self.name = name
+    }
+
+    public convenience init(zeros shape: [Int], requiresGrad: Bool = false, name: String? = nil) {
+        self.init(shape: shape, data: [Float](repeating: 0, count: shape.reduce(1, *)),
+                  requiresGrad: requiresGrad, name: name)
+    }
+
+    /// Number of scalars.
+    @inlinable public var count: Int { data.count }
+
+    /// A scalar tensor's value.
+    public var item: Float {
+        precondition(data.count == 1, "item: tensor of shape \(shape) is not a scalar")
+        return data[0]
+    }
+
+    /// Adds `delta` into `grad`, allocating it on first use.
+    @inlinable
+    public func accumulateGrad(_ delta: UnsafeBufferPointer<Float>) {
+        if grad == nil { grad = [Float](repeating: 0, count: data.count) }
+        grad!.withUnsafeMutableBufferPointer { g in
+            Vectorized.addInPlace(g.baseAddress!, delta.baseAddress!, count: data.count)
+        }
+    }
+
+    /// Zeroed gradient buffer, allocated if missing. Backward kernels write into this.
+    @inlinable
+    public func ensureGrad() {
+        if grad == nil { grad = [Float](repeating: 0, count: data.count) }
+    }
+
+    public func zeroGrad() { grad = nil }
+}
+
+/// Reverse-mode autodiff: ops append a backward closure while running forward; `backward`
+/// runs them newest-first. Passing `tape: nil` to an op runs it in inference mode (nothing recorded).
+public final class Tape {
+    private var backwards: [() -> Void] = []
+
+    public init() {}
+
+    /// Number of recorded ops (useful in tests).
+    public var count: Int { backwards.count }
+
+    public func record(_ backward: @escaping () -> Void) { backwards.append(backward) }
+
+    /// Seeds d(loss)/d(loss) = 1 and runs the recorded backward closures in reverse order.
+    /// The tape is empty afterwards (a tape is used for one forward/backward).
+    public func backward(_ loss: Tensor) {
+        precondition(loss.count == 1, "backward: loss must be a scalar, got shape \(loss.shape)")
+        loss.grad = [1]
+        for closure in backwards.reversed() { closure() }
+        backwards.removeAll(keepingCapacity: true)
+    }
+
+    /// Drops recorded ops without running them.
+    public func reset() { backwards.removeAll(keepingCapacity: true) }
+}
+
+/// Deterministic seeded generator (SplitMix64). Every random choice in Cloze takes one of these,
+/// so the same seed gives the same numbers on every run.
+public struct SeededRNG: RandomNumberGenerator, Sendable {
+    public var state: UInt64
+    public init(seed: UInt64) { state = seed &+ 0x9E37_79B9_7F4A_7C15 }
+    public mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+    /// Uniform in [0, 1).
+    public mutating func nextUniform() -> Float { Float(next() >> 40) * (1.0 / Float(1 << 24)) }
+}
+
+/// Thread control for OpenBLAS (it reads OPENBLAS_NUM_THREADS only at load time).
+public enum BLASThreads {
+    public static func set(_ n: Int) { openblas_set_num_threads(Int32(n)) }
+    public static var current: Int { Int(openblas_get_num_threads()) }
+}

@@ -1,0 +1,3 @@
+import XCTest
+@testable import ClozePET
+final class SmokePETTests: XCTestCase { func testModuleLoads() { XCTAssertTrue(true) } }
