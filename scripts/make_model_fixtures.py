@@ -71,7 +71,7 @@ def tiny_batch(arch, vocab, pad, seed):
         ids[b, 0] = 2 if arch != "roberta" else 0
         ids[b, n - 1] = 3 if arch != "roberta" else 2
         mask[b, :n] = 1
-    if arch in ("bert", "albert"):
+    if arch in ("bert", "albert", "albert-groups"):
         types[0, 5:9] = 1  # a second segment in the first sequence
     labels = np.full((3, T), -100, dtype=np.int64)
     for b, t in [(0, 2), (0, 5), (1, 1), (1, 4), (2, 2)]:
@@ -102,6 +102,12 @@ def make_tiny(arch):
                            hidden_act="gelu_pytorch_tanh", pad_token_id=0, layer_norm_eps=1e-12,
                            hidden_dropout_prob=0.1, attention_probs_dropout_prob=0.1)
         model, pad = AlbertForMaskedLM(cfg), 0
+    elif arch == "albert-groups":  # 4 layers in 2 groups of 2 inner layers: group g = int(i / (L / G))
+        cfg = AlbertConfig(vocab_size=V, embedding_size=16, hidden_size=32, num_hidden_layers=4,
+                           num_hidden_groups=2, inner_group_num=2, num_attention_heads=4,
+                           intermediate_size=48, max_position_embeddings=40, type_vocab_size=2,
+                           hidden_act="relu", pad_token_id=0, layer_norm_eps=1e-12)
+        model, pad = AlbertForMaskedLM(cfg), 0
     elif arch == "distilbert":
         cfg = DistilBertConfig(vocab_size=V, dim=32, n_layers=2, n_heads=4, hidden_dim=64,
                                max_position_embeddings=40, activation="relu", pad_token_id=0,
@@ -126,7 +132,7 @@ def make_tiny(arch):
     model.eval()  # dropout off, but gradients on
     ids, mask, types, labels = tiny_batch(arch, V, pad, seed=7)
     kwargs = dict(input_ids=torch.tensor(ids), attention_mask=torch.tensor(mask))
-    if arch in ("bert", "albert"):
+    if arch in ("bert", "albert", "albert-groups"):
         kwargs["token_type_ids"] = torch.tensor(types)
     out = model(**kwargs, labels=torch.tensor(labels))
     model.zero_grad()
@@ -305,7 +311,7 @@ def main():
     print("transformers", transformers.__version__, "torch", torch.__version__)
     parts = args.only.split(",") if args.only else ["tiny", "cls", "dtypes", "real"]
     if "tiny" in parts:
-        for arch in ["bert", "roberta", "albert", "distilbert"]:
+        for arch in ["bert", "roberta", "albert", "albert-groups", "distilbert"]:
             make_tiny(arch)
     if "cls" in parts:
         make_tiny_cls("bert")

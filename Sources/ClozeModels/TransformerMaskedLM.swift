@@ -137,7 +137,17 @@ public class TransformerMaskedLM: MaskedLanguageModel {
         return out
     }
 
+    /// Saves the model and a classification head; config.json gets the head's `id2label` /
+    /// `label2id` so transformers' *ForSequenceClassification loads it with the right size.
+    public func save(to directory: String, classifier: SequenceClassificationHead) throws {
+        try save(to: directory, extraParameters: classifier.parameters, numLabels: classifier.numLabels)
+    }
+
     public func save(to directory: String, extraParameters: [(name: String, tensor: Tensor)]) throws {
+        try save(to: directory, extraParameters: extraParameters, numLabels: nil)
+    }
+
+    func save(to directory: String, extraParameters: [(name: String, tensor: Tensor)], numLabels: Int?) throws {
         do {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         } catch {
@@ -148,6 +158,15 @@ public class TransformerMaskedLM: MaskedLanguageModel {
         var config = self.config
         // Record an explicit untie so transformers does not re-tie a separately trained decoder.
         if let head = mlmHead, !head.tied { config.raw["tie_word_embeddings"] = .bool(false) }
+        if let numLabels {
+            var id2label: [String: JSONValue] = [:], label2id: [String: JSONValue] = [:]
+            for i in 0..<numLabels {
+                id2label[String(i)] = .string("LABEL_\(i)")
+                label2id["LABEL_\(i)"] = .number(Double(i))
+            }
+            config.raw["id2label"] = .object(id2label)
+            config.raw["label2id"] = .object(label2id)
+        }
         do {
             try config.jsonForSave(className: name).write(to: URL(fileURLWithPath: configPath), options: .atomic)
         } catch {

@@ -10,6 +10,8 @@ final class TinyParityTests: XCTestCase {
     func testRobertaLogitsAndGradients() throws { try check("roberta") }
     func testAlbertLogitsAndGradients() throws { try check("albert") }
     func testDistilBertLogitsAndGradients() throws { try check("distilbert") }
+    /// 4 layers sharing 2 groups of 2 inner layers (ALBERT layer scheduling).
+    func testAlbertLayerGroupsLogitsAndGradients() throws { try check("albert-groups") }
 
     func check(_ arch: String) throws {
         let dir = Fixtures.path("tiny-\(arch)")
@@ -148,5 +150,14 @@ final class TinyParityTests: XCTestCase {
             for (a, b) in zip(model.parameters, again.parameters) { XCTAssertEqual(a.tensor.data, b.tensor.data, a.name) }
             XCTAssertEqual(again.config.architectures, [model.className])
         }
+        // With a classification head: the head and its label count survive the round trip.
+        let loaded = try ModelLoader.load(directory: Fixtures.path("tiny-roberta"), classificationLabels: 3, seed: 1)
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("cloze-save-cls-\(getpid())").path
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        try loaded.model.save(to: out, classifier: loaded.classifier!)
+        let again = try ModelLoader.load(directory: out, classificationLabels: 3)
+        XCTAssertEqual(again.model.config.numLabels, 3)
+        XCTAssertEqual(again.report.randomlyInitialized, [])
+        XCTAssertEqual(again.classifier!.parameters.map(\.tensor.data), loaded.classifier!.parameters.map(\.tensor.data))
     }
 }
