@@ -71,7 +71,7 @@ def tiny_batch(arch, vocab, pad, seed):
         ids[b, 0] = 2 if arch != "roberta" else 0
         ids[b, n - 1] = 3 if arch != "roberta" else 2
         mask[b, :n] = 1
-    if arch in ("bert", "albert", "albert-groups"):
+    if arch in ("bert", "bert-untied", "albert", "albert-groups"):
         types[0, 5:9] = 1  # a second segment in the first sequence
     labels = np.full((3, T), -100, dtype=np.int64)
     for b, t in [(0, 2), (0, 5), (1, 1), (1, 4), (2, 2)]:
@@ -88,6 +88,11 @@ def make_tiny(arch):
         cfg = BertConfig(vocab_size=V, hidden_size=32, num_hidden_layers=2, num_attention_heads=4,
                          intermediate_size=64, max_position_embeddings=40, type_vocab_size=2,
                          hidden_act="gelu", pad_token_id=0, layer_norm_eps=1e-12)
+        model, pad = BertForMaskedLM(cfg), 0
+    elif arch == "bert-untied":  # a separately stored decoder matrix (tie_word_embeddings false)
+        cfg = BertConfig(vocab_size=V, hidden_size=32, num_hidden_layers=1, num_attention_heads=4,
+                         intermediate_size=64, max_position_embeddings=40, type_vocab_size=2,
+                         hidden_act="gelu", pad_token_id=0, tie_word_embeddings=False)
         model, pad = BertForMaskedLM(cfg), 0
     elif arch == "roberta":
         cfg = RobertaConfig(vocab_size=V, hidden_size=32, num_hidden_layers=2, num_attention_heads=4,
@@ -121,7 +126,8 @@ def make_tiny(arch):
         with torch.no_grad():
             w = model.distilbert.embeddings.position_embeddings.weight
             create_sinusoidal_embeddings(cfg.max_position_embeddings, cfg.dim, w)
-    model.tie_weights()
+    if cfg.tie_word_embeddings:
+        model.tie_weights()
     d = os.path.join(OUT, f"tiny-{arch}")
     os.makedirs(d, exist_ok=True)
     model.save_pretrained(d, safe_serialization=True)
@@ -132,7 +138,7 @@ def make_tiny(arch):
     model.eval()  # dropout off, but gradients on
     ids, mask, types, labels = tiny_batch(arch, V, pad, seed=7)
     kwargs = dict(input_ids=torch.tensor(ids), attention_mask=torch.tensor(mask))
-    if arch in ("bert", "albert", "albert-groups"):
+    if arch in ("bert", "bert-untied", "albert", "albert-groups"):
         kwargs["token_type_ids"] = torch.tensor(types)
     out = model(**kwargs, labels=torch.tensor(labels))
     model.zero_grad()
@@ -311,7 +317,7 @@ def main():
     print("transformers", transformers.__version__, "torch", torch.__version__)
     parts = args.only.split(",") if args.only else ["tiny", "cls", "dtypes", "real"]
     if "tiny" in parts:
-        for arch in ["bert", "roberta", "albert", "albert-groups", "distilbert"]:
+        for arch in ["bert", "bert-untied", "roberta", "albert", "albert-groups", "distilbert"]:
             make_tiny(arch)
     if "cls" in parts:
         make_tiny_cls("bert")

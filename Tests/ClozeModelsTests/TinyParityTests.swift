@@ -7,6 +7,8 @@ import XCTest
 /// parameter (per-tensor relative L2 error ||g - g_ref|| / ||g_ref|| < 1e-3).
 final class TinyParityTests: XCTestCase {
     func testBertLogitsAndGradients() throws { try check("bert") }
+    /// tie_word_embeddings false: its own decoder matrix and decoder bias.
+    func testUntiedBertLogitsAndGradients() throws { try check("bert-untied") }
     func testRobertaLogitsAndGradients() throws { try check("roberta") }
     func testAlbertLogitsAndGradients() throws { try check("albert") }
     func testDistilBertLogitsAndGradients() throws { try check("distilbert") }
@@ -140,7 +142,7 @@ final class TinyParityTests: XCTestCase {
 
     /// save(to:) writes a checkpoint that loads back to the same numbers.
     func testSaveRoundTrip() throws {
-        for arch in ["bert", "roberta", "albert", "distilbert"] {
+        for arch in ["bert", "bert-untied", "roberta", "albert", "albert-groups", "distilbert"] {
             let model = try ModelLoader.loadMaskedLM(directory: Fixtures.path("tiny-\(arch)"))
             let out = FileManager.default.temporaryDirectory.appendingPathComponent("cloze-save-\(arch)-\(getpid())").path
             defer { try? FileManager.default.removeItem(atPath: out) }
@@ -149,6 +151,7 @@ final class TinyParityTests: XCTestCase {
             XCTAssertEqual(again.parameters.map(\.name), model.parameters.map(\.name))
             for (a, b) in zip(model.parameters, again.parameters) { XCTAssertEqual(a.tensor.data, b.tensor.data, a.name) }
             XCTAssertEqual(again.config.architectures, [model.className])
+            XCTAssertEqual(again.mlmHead!.tied, model.mlmHead!.tied, arch)
         }
         // With a classification head: the head and its label count survive the round trip.
         let loaded = try ModelLoader.load(directory: Fixtures.path("tiny-roberta"), classificationLabels: 3, seed: 1)

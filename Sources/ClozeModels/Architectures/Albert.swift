@@ -35,7 +35,7 @@ public final class AlbertForMaskedLM: TransformerMaskedLM {
             let dense = b.linear("predictions.dense", in: H, out: E)
             let norm = b.layerNorm("predictions.LayerNorm", E, eps: c.layerNormEps)
             let (decoder, tied) = b.decoder("predictions.decoder.weight", config: c, word: word)
-            let bias = b.decoderBias("predictions.bias", decoder: "predictions.decoder", config: c)
+            let bias = b.decoderBias("predictions.bias", decoder: "predictions.decoder", config: c, tied: tied)
             head = MLMHead(dense: dense, activation: c.hiddenAct, norm: norm, decoderWeight: decoder, decoderBias: bias, tied: tied)
         }
         super.init(config: c, embeddings: embeddings, embeddingProjection: projection, layers: layers,

@@ -38,7 +38,7 @@ public final class BertForMaskedLM: TransformerMaskedLM {
             let dense = b.linear("\(t).dense", in: c.hiddenSize, out: c.hiddenSize)
             let norm = b.layerNorm("\(t).LayerNorm", c.hiddenSize, eps: c.layerNormEps)
             let (decoder, tied) = b.decoder("cls.predictions.decoder.weight", config: c, word: embeddings.word)
-            let bias = b.decoderBias("cls.predictions.bias", decoder: "cls.predictions.decoder", config: c)
+            let bias = b.decoderBias("cls.predictions.bias", decoder: "cls.predictions.decoder", config: c, tied: tied)
             head = MLMHead(dense: dense, activation: c.hiddenAct, norm: norm, decoderWeight: decoder, decoderBias: bias, tied: tied)
         }
         super.init(config: c, embeddings: embeddings, embeddingProjection: nil, layers: layers,
@@ -58,7 +58,7 @@ public final class RobertaForMaskedLM: TransformerMaskedLM {
             let dense = b.linear("lm_head.dense", in: c.hiddenSize, out: c.hiddenSize)
             let norm = b.layerNorm("lm_head.layer_norm", c.hiddenSize, eps: c.layerNormEps)
             let (decoder, tied) = b.decoder("lm_head.decoder.weight", config: c, word: embeddings.word)
-            let bias = b.decoderBias("lm_head.bias", decoder: "lm_head.decoder", config: c)
+            let bias = b.decoderBias("lm_head.bias", decoder: "lm_head.decoder", config: c, tied: tied)
             head = MLMHead(dense: dense, activation: .gelu, norm: norm, decoderWeight: decoder, decoderBias: bias, tied: tied)
         }
         let xlm = c.architecture == .xlmRoberta

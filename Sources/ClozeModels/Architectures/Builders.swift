@@ -12,13 +12,21 @@ extension ParameterBuilder {
         return (param(name, [config.vocabSize, config.embeddingSize]), false)
     }
 
-    /// The decoder bias `name`; very old checkpoints only store it as `<decoder>.bias`.
-    mutating func decoderBias(_ name: String, decoder: String, config: ModelConfig) -> Tensor {
+    /// The decoder bias. Tied (transformers v5): `<decoder>.bias` is `name`. Untied: transformers'
+    /// forward uses `<decoder>.bias` and leaves `name` unused (kept here so it is saved back);
+    /// very old checkpoints only store `<decoder>.bias`.
+    mutating func decoderBias(_ name: String, decoder: String, config: ModelConfig, tied: Bool) -> Tensor {
         let checkpoint = weights as? CheckpointWeights
-        if !weights.has(name), weights.has(decoder + ".bias") {
-            return param(decoder + ".bias", [config.vocabSize], .zeros)
+        let decoderBias = decoder + ".bias"
+        if !tied, weights.has(decoderBias) {
+            let bias = param(decoderBias, [config.vocabSize], .zeros)
+            if weights.has(name) { _ = param(name, [config.vocabSize], .zeros) }
+            return bias
         }
-        checkpoint?.markUsed(decoder + ".bias")  // tied to `name` in transformers
+        if !weights.has(name), weights.has(decoderBias) {
+            return param(decoderBias, [config.vocabSize], .zeros)
+        }
+        checkpoint?.markUsed(decoderBias)
         return param(name, [config.vocabSize], .zeros)
     }
 }
