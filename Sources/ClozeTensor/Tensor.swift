@@ -23,6 +23,7 @@ public final class Tensor {
     public init(shape: [Int], data: [Float], requiresGrad: Bool = false, name: String? = nil) {
         precondition(shape.reduce(1, *) == data.count,
                      "Tensor: shape \(shape) needs \(shape.reduce(1, *)) values, got \(data.count)")
+        MemoryTuning.apply()
         self.shape = shape
         self.data = data
         self.requiresGrad = requiresGrad

@@ -97,3 +97,12 @@ final class OpBehaviourTests: XCTestCase {
         XCTAssertNil(c.grad)
     }
 }
+
+final class MemoryTuningTests: XCTestCase {
+    func testAllocatorTuningIsAppliedOnLinux() {
+        _ = Tensor(zeros: [1])
+        #if os(Linux)
+        if ProcessInfo.processInfo.environment["CLOZE_KEEP_MALLOC_DEFAULTS"] == nil { XCTAssertTrue(MemoryTuning.applied) }
+        #endif
+    }
+}

@@ -24,7 +24,7 @@ extension Ops {
 
     public static func relu(_ x: Tensor, tape: Tape?) -> Tensor {
         let n = x.count
-        let y = x.withData { px in makeArray(n) { py in elementwise(px, py, n) { pointwiseMax($0, .zero) } } }
+        let y = x.withData { px in makeArray(n) { py in elementwise(px, py, n) { $0.replacing(with: 0, where: $0 .< 0) } } }
         let out = Tensor(shape: x.shape, data: y, requiresGrad: recording(tape, x))
         if out.requiresGrad {
             tape!.record {
