@@ -5,12 +5,22 @@ import RealModule
 extension Vectorized {
     public typealias VI = SIMD16<Int32>
 
+    // @_transparent (forced inlining) on the SIMD16 kernels: when not inlined they are emitted as
+    // calls that pass SIMD16 in four xmm registers and compute at half width (measured 2x slower).
+
+    /// Lane-wise max/min via compare + blend. The standard library's pointwiseMax/Min carry
+    /// IEEE NaN rules and compile to a scalar loop; these become vmaxps-like blends.
+    @_transparent
+    public static func max(_ a: V, _ b: V) -> V { a.replacing(with: b, where: a .< b) }
+    @_transparent
+    public static func min(_ a: V, _ b: V) -> V { a.replacing(with: b, where: b .< a) }
+
     /// exp(x), Cephes-style: x = n·ln2 + r with |r| <= ln2/2, exp(r) by a degree-7 polynomial,
     /// 2^n built directly in the exponent bits. Relative error ~1e-7; exactly 0 below -87.33.
-    @inlinable @inline(__always)
+    @_transparent
     public static func exp(_ x0: V) -> V {
         let lo = V(repeating: -87.33654), hi = V(repeating: 88.0)
-        let x = pointwiseMin(pointwiseMax(x0, lo), hi)
+        let x = min(max(x0, lo), hi)
         // Round x·log2(e) to nearest with the 1.5·2^23 trick: the integer lands in the low mantissa bits.
         let magic = V(repeating: 12_582_912.0)
         let t = x * 1.442_695_04 + magic
@@ -32,9 +42,9 @@ extension Vectorized {
     /// erf(x) as x·P(x²)/Q(x²) on [-4, 4] (the rational minimax form used by Eigen/XLA for float);
     /// |erf(4)| = 1 - 1.5e-8, so clamping is exact in float. Absolute error < 4e-7 (the rational
     /// form is within 6.5e-8; the rest is float32 rounding in the Horner steps).
-    @inlinable @inline(__always)
+    @_transparent
     public static func erf(_ a: V) -> V {
-        let x = pointwiseMin(pointwiseMax(a, V(repeating: -4)), V(repeating: 4))
+        let x = min(max(a, V(repeating: -4)), V(repeating: 4))
         let x2 = x * x
         var p = x2 * -2.726_142_258_013_06e-10 + 2.770_681_424_959_02e-08
         p = x2 * p + -2.101_024_020_825_08e-06
@@ -51,9 +61,9 @@ extension Vectorized {
     }
 
     /// tanh(x), Cephes tanhf: odd polynomial for |x| < 0.625, else 1 - 2/(exp(2|x|)+1) with sign.
-    @inlinable @inline(__always)
+    @_transparent
     public static func tanh(_ x: V) -> V {
-        let ax = pointwiseMin(x.replacing(with: -x, where: x .< 0), V(repeating: 20))
+        let ax = min(x.replacing(with: -x, where: x .< 0), V(repeating: 20))
         let e = exp(ax + ax)
         var big = 1 - 2 / (e + 1)
         big.replace(with: -big, where: x .< 0)
@@ -99,12 +109,20 @@ extension Vectorized {
         var m = -Float.infinity, i = 0
         if n >= 16 {
             var acc = V(repeating: -.infinity)
-            while i + 16 <= n { acc = pointwiseMax(acc, load(p + i)); i += 16 }
-            m = acc.max()
+            while i + 16 <= n { acc = max(acc, load(p + i)); i += 16 }
+            // Horizontal max by halving (SIMD.max() is a scalar loop).
+            let a8 = max8(acc.lowHalf, acc.highHalf)
+            let a4 = max4(a8.lowHalf, a8.highHalf)
+            m = Swift.max(Swift.max(a4[0], a4[1]), Swift.max(a4[2], a4[3]))
         }
         while i < n { m = Swift.max(m, p[i]); i += 1 }
         return m
     }
+
+    @inlinable @inline(__always)
+    static func max8(_ a: SIMD8<Float>, _ b: SIMD8<Float>) -> SIMD8<Float> { a.replacing(with: b, where: a .< b) }
+    @inlinable @inline(__always)
+    static func max4(_ a: SIMD4<Float>, _ b: SIMD4<Float>) -> SIMD4<Float> { a.replacing(with: b, where: a .< b) }
 
     /// dst[i] = src[i] * s (dst may equal src).
     @inlinable

@@ -92,6 +92,36 @@ final class GradientCheckTests: XCTestCase {
         }
     }
 
+    func testSelfAttentionSameTensorForQKV() {
+        var rng = SeededRNG(seed: 14)
+        let x = randomTensor([2 * 4, 2 * 3], &rng)
+        checkGradients([x]) { tape in
+            var none: SeededRNG? = nil
+            return Ops.selfAttention(q: x, k: x, v: x, batch: 2, seqLen: 4, heads: 2, keyMask: [1, 1, 1, 1, 1, 1, 0, 0],
+                                     dropout: 0, rng: &none, tape: tape)
+        }
+    }
+
+    func testSelfAttentionSingleAndMultiThreaded() {
+        var rng = SeededRNG(seed: 15)
+        let (b, t, h, d) = (3, 6, 2, 4)
+        let q = randomTensor([b * t, h * d], &rng), k = randomTensor([b * t, h * d], &rng), v = randomTensor([b * t, h * d], &rng)
+        let mask: [Float] = (0..<(b * t)).map { $0 % t < 4 + $0 / t ? 1 : 0 }
+        let saved = BLASThreads.current
+        defer { BLASThreads.set(saved) }
+        var results: [[Float]] = []
+        for threads in [1, 2] {
+            BLASThreads.set(threads)
+            var r: SeededRNG? = SeededRNG(seed: 3)
+            let tape = Tape()
+            let y = Ops.selfAttention(q: q, k: k, v: v, batch: b, seqLen: t, heads: h, keyMask: mask, dropout: 0.2, rng: &r, tape: tape)
+            tape.backward(Ops.sum(y, tape: tape))
+            results.append(y.data + q.grad! + k.grad! + v.grad!)
+            q.zeroGrad(); k.zeroGrad(); v.zeroGrad()
+        }
+        XCTAssertEqual(results[0], results[1])
+    }
+
     func testSelfAttentionLongRows() {  // t >= 16 exercises the SIMD softmax paths
         var rng = SeededRNG(seed: 10)
         let (b, t, h, d) = (1, 19, 1, 2)

@@ -17,6 +17,15 @@ final class OpBehaviourTests: XCTestCase {
         XCTAssertEqual(x.grad![1], (0..<5).map { w.data[$0 * 4 + 1] }.reduce(0, +), accuracy: 1e-5)
     }
 
+    func testZeroGradThenEnsureGradGivesZerosInReusedBuffer() {
+        let t = Tensor(shape: [40], data: [Float](repeating: 1, count: 40), requiresGrad: true)
+        t.ensureGrad(); t.grad![3] = 5
+        t.zeroGrad()
+        XCTAssertNil(t.grad)
+        t.ensureGrad()
+        XCTAssertEqual(t.grad!, [Float](repeating: 0, count: 40))
+    }
+
     func testNilTapeRecordsNothing() {
         var rng = SeededRNG(seed: 22)
         let x = randomTensor([2, 8], &rng), w = randomTensor([3, 8], &rng)
@@ -95,5 +104,14 @@ final class OpBehaviourTests: XCTestCase {
         XCTAssertEqual(opt.stepCount(of: 1), 0); XCTAssertEqual(opt.stepCount(of: 2), 1)
         opt.zeroGrad()
         XCTAssertNil(c.grad)
+    }
+}
+
+final class MemoryTuningTests: XCTestCase {
+    func testAllocatorTuningIsAppliedOnLinux() {
+        _ = Tensor(zeros: [1])
+        #if os(Linux)
+        if ProcessInfo.processInfo.environment["CLOZE_KEEP_MALLOC_DEFAULTS"] == nil { XCTAssertTrue(MemoryTuning.applied) }
+        #endif
     }
 }

@@ -6,7 +6,8 @@ extension Ops {
     /// Per (batch, head): S = Q·Kᵀ/√headDim, P = softmax over the real keys only (padded keys get
     /// probability exactly 0, like Hugging Face's finfo.min additive mask), P' = dropout(P), C = P'·V.
     /// A query row whose sequence has no real key at all gets P = 0 (context 0).
-    /// Returns the context [B*T, heads*headDim], heads concatenated.
+    /// Returns the context [B*T, heads*headDim], heads concatenated. Batch items run in parallel on
+    /// `BLASThreads.current` workers.
     public static func selfAttention(q: Tensor, k: Tensor, v: Tensor, batch: Int, seqLen: Int, heads: Int,
                                      keyMask: [Float], dropout: Float, rng: inout SeededRNG?, tape: Tape?) -> Tensor {
         let t = seqLen, hd = q.lastDim
@@ -18,42 +19,41 @@ extension Ops {
         let scale = 1 / Float.sqrt(Float(d))
         let record = recording(tape, q, k, v)
         let useDropout = dropout > 0 && rng != nil
-        let tt = t * t, slabs = batch * heads
-        // Probabilities P for every (batch, head) (kept for backward), and the dropout mask if any.
-        var probs = [Float](repeating: 0, count: slabs * tt)
+        let tt = t * t, slabs = batch * heads, workers = Parallel.workers(batch)
+        let keep = keyMask.map { $0 != 0 ? Float(1) : 0 }
+        // Dropout mask for every (batch, head) drawn up front, sequentially, so it depends only on the seed.
         var dropMask = [Float](repeating: 0, count: useDropout ? slabs * tt : 0)
         if useDropout {
             dropMask.withUnsafeMutableBufferPointer { fillDropoutMask($0.baseAddress!, slabs * tt, p: dropout, rng: &rng!) }
         }
-        var scratch = [Float](repeating: 0, count: useDropout ? tt : 0)
-        let keep = keyMask.map { $0 != 0 ? Float(1) : 0 }
+        // Probabilities: kept for every slab when recording (backward needs them), else one slab per worker.
+        var probs = makeArray(record ? slabs * tt : workers * tt) { _ in }
+        var scratch = makeArray(useDropout ? workers * tt : 0) { _ in }
         let y = q.withData { pq in k.withData { pk in v.withData { pv in
             probs.withUnsafeMutableBufferPointer { pB in dropMask.withUnsafeBufferPointer { mB in
-                scratch.withUnsafeMutableBufferPointer { sB in
-                    keep.withUnsafeBufferPointer { km in
-                        makeArray(batch * t * hd) { pc in
-                            for b in 0..<batch {
-                                let keepRow = km.baseAddress! + b * t
-                                let allReal = (0..<t).allSatisfy { keepRow[$0] != 0 }
-                                for h in 0..<heads {
-                                    let slab = b * heads + h
-                                    let p = pB.baseAddress! + slab * tt
-                                    let off = b * t * hd + h * d
-                                    gemm(transA: false, transB: true, m: t, n: t, k: d, alpha: scale, pq + off, lda: hd,
-                                         pk + off, ldb: hd, beta: 0, p, ldc: t)
-                                    maskedSoftmaxRows(p, t: t, keep: keepRow, allReal: allReal)
-                                    var pUsed = UnsafePointer(p)
-                                    if useDropout {
-                                        Vectorized.mul(sB.baseAddress!, p, mB.baseAddress! + slab * tt, count: tt)
-                                        pUsed = UnsafePointer(sB.baseAddress!)
-                                    }
-                                    gemm(transA: false, transB: false, m: t, n: d, k: t, alpha: 1, pUsed, lda: t,
-                                         pv + off, ldb: hd, beta: 0, pc + off, ldc: hd)
+                scratch.withUnsafeMutableBufferPointer { sB in keep.withUnsafeBufferPointer { km in
+                    makeArray(batch * t * hd) { pc in
+                        Parallel.forEach(batch) { b, w in
+                            let keepRow = km.baseAddress! + b * t
+                            let allReal = (0..<t).allSatisfy { keepRow[$0] != 0 }
+                            for h in 0..<heads {
+                                let slab = b * heads + h, off = b * t * hd + h * d
+                                let p = pB.baseAddress! + (record ? slab : w) * tt
+                                gemm(transA: false, transB: true, m: t, n: t, k: d, alpha: scale, pq + off, lda: hd,
+                                     pk + off, ldb: hd, beta: 0, p, ldc: t)
+                                maskedSoftmaxRows(p, t: t, keep: keepRow, allReal: allReal)
+                                var pUsed = UnsafePointer(p)
+                                if useDropout {
+                                    let s = sB.baseAddress! + w * tt
+                                    Vectorized.mul(s, p, mB.baseAddress! + slab * tt, count: tt)
+                                    pUsed = UnsafePointer(s)
                                 }
+                                gemm(transA: false, transB: false, m: t, n: d, k: t, alpha: 1, pUsed, lda: t,
+                                     pv + off, ldb: hd, beta: 0, pc + off, ldc: hd)
                             }
                         }
                     }
-                }
+                } }
             } }
         } } }
         let out = Tensor(shape: q.shape, data: y, requiresGrad: record)
@@ -89,63 +89,85 @@ extension Ops {
         }
     }
 
-    /// dP' = dC·Vᵀ, dV += P'ᵀ·dC, dP = dP'·mask, dS = P∘(dP - rowsum(dP∘P))·scale, dQ += dS·K, dK += dSᵀ·Q.
+    /// dP' = dC·Vᵀ, dV = P'ᵀ·dC, dP = dP'∘mask, dS = P∘(dP - rowsum(dP∘P))·scale, dQ = dS·K, dK = dSᵀ·Q.
+    /// Each (batch, head) writes its own rows/columns of fresh dQ/dK/dV buffers (so batch items can run
+    /// in parallel and q, k, v may even be the same tensor); the buffers are then added into the grads.
     private static func attentionBackward(q: Tensor, k: Tensor, v: Tensor, dc: UnsafePointer<Float>, probs: [Float],
                                           dropMask: [Float], batch: Int, t: Int, heads: Int, d: Int, scale: Float) {
-        let hd = heads * d, tt = t * t, useDropout = !dropMask.isEmpty
-        var dS = [Float](repeating: 0, count: tt), pDrop = [Float](repeating: 0, count: useDropout ? tt : 0)
-        if q.requiresGrad { q.ensureGrad() }
-        if k.requiresGrad { k.ensureGrad() }
-        if v.requiresGrad { v.ensureGrad() }
+        let hd = heads * d, tt = t * t, n = batch * t * hd, useDropout = !dropMask.isEmpty
+        let needQK = q.requiresGrad || k.requiresGrad, workers = Parallel.workers(batch)
+        var dq = makeArray(q.requiresGrad ? n : 0) { _ in }
+        var dk = makeArray(k.requiresGrad ? n : 0) { _ in }
+        var dv = makeArray(v.requiresGrad ? n : 0) { _ in }
+        var scratch = makeArray(workers * tt * (useDropout ? 2 : 1)) { _ in }
         q.withData { pq in k.withData { pk in v.withData { pv in
             probs.withUnsafeBufferPointer { pB in dropMask.withUnsafeBufferPointer { mB in
-                dS.withUnsafeMutableBufferPointer { dsB in pDrop.withUnsafeMutableBufferPointer { pdB in
-                    let ds = dsB.baseAddress!
-                    for b in 0..<batch {
-                        for h in 0..<heads {
-                            let slab = b * heads + h, off = b * t * hd + h * d
-                            let p = pB.baseAddress! + slab * tt
-                            if v.requiresGrad {
-                                var pUsed = p
-                                if useDropout {
-                                    Vectorized.mul(pdB.baseAddress!, p, mB.baseAddress! + slab * tt, count: tt)
-                                    pUsed = UnsafePointer(pdB.baseAddress!)
-                                }
-                                v.withGrad { dv in
+                dq.withUnsafeMutableBufferPointer { dqB in dk.withUnsafeMutableBufferPointer { dkB in
+                    dv.withUnsafeMutableBufferPointer { dvB in scratch.withUnsafeMutableBufferPointer { sB in
+                        Parallel.forEach(batch) { b, w in
+                            let ds = sB.baseAddress! + w * tt * (useDropout ? 2 : 1)
+                            let pDrop = ds + tt
+                            for h in 0..<heads {
+                                let slab = b * heads + h, off = b * t * hd + h * d
+                                let p = pB.baseAddress! + slab * tt
+                                if let dvp = dvB.baseAddress {
+                                    var pUsed = p
+                                    if useDropout {
+                                        Vectorized.mul(pDrop, p, mB.baseAddress! + slab * tt, count: tt)
+                                        pUsed = UnsafePointer(pDrop)
+                                    }
                                     gemm(transA: true, transB: false, m: t, n: d, k: t, alpha: 1, pUsed, lda: t,
-                                         dc + off, ldb: hd, beta: 1, dv + off, ldc: hd)
+                                         dc + off, ldb: hd, beta: 0, dvp + off, ldc: hd)
                                 }
-                            }
-                            guard q.requiresGrad || k.requiresGrad else { continue }
-                            gemm(transA: false, transB: true, m: t, n: t, k: d, alpha: 1, dc + off, lda: hd,
-                                 pv + off, ldb: hd, beta: 0, ds, ldc: t)
-                            if useDropout { Vectorized.mul(ds, ds, mB.baseAddress! + slab * tt, count: tt) }
-                            for i in 0..<t {
-                                let dr = ds + i * t, pr = p + i * t
-                                let c = Vectorized.dot(dr, pr, count: t)
-                                let cv = Vectorized.V(repeating: c)
-                                var j = 0
-                                while j + 16 <= t {
-                                    Vectorized.store(Vectorized.load(pr + j) * (Vectorized.load(dr + j) - cv) * scale, dr + j); j += 16
-                                }
-                                while j < t { dr[j] = pr[j] * (dr[j] - c) * scale; j += 1 }
-                            }
-                            if q.requiresGrad {
-                                q.withGrad { dq in
+                                guard needQK else { continue }
+                                gemm(transA: false, transB: true, m: t, n: t, k: d, alpha: 1, dc + off, lda: hd,
+                                     pv + off, ldb: hd, beta: 0, ds, ldc: t)
+                                if useDropout { Vectorized.mul(ds, ds, mB.baseAddress! + slab * tt, count: tt) }
+                                softmaxBackwardRows(ds, p, t: t, scale: scale)
+                                if let dqp = dqB.baseAddress {
                                     gemm(transA: false, transB: false, m: t, n: d, k: t, alpha: 1, ds, lda: t,
-                                         pk + off, ldb: hd, beta: 1, dq + off, ldc: hd)
+                                         pk + off, ldb: hd, beta: 0, dqp + off, ldc: hd)
                                 }
-                            }
-                            if k.requiresGrad {
-                                k.withGrad { dk in
+                                if let dkp = dkB.baseAddress {
                                     gemm(transA: true, transB: false, m: t, n: d, k: t, alpha: 1, ds, lda: t,
-                                         pq + off, ldb: hd, beta: 1, dk + off, ldc: hd)
+                                         pq + off, ldb: hd, beta: 0, dkp + off, ldc: hd)
                                 }
                             }
                         }
-                    }
+                    } }
                 } }
             } }
         } } }
+        if q.requiresGrad { q.accumulateGrad(taking: &dq) }
+        if k.requiresGrad { k.accumulateGrad(taking: &dk) }
+        if v.requiresGrad { v.accumulateGrad(taking: &dv) }
+    }
+
+    /// In place over each row i of dP [t, t]: dS = P∘(dP - Σ_j dP∘P)·scale.
+    @inline(__always)
+    private static func softmaxBackwardRows(_ ds: UnsafeMutablePointer<Float>, _ p: UnsafePointer<Float>, t: Int, scale: Float) {
+        for i in 0..<t {
+            let dr = ds + i * t, pr = p + i * t
+            let c = Vectorized.dot(dr, pr, count: t)
+            let cv = Vectorized.V(repeating: c)
+            var j = 0
+            while j + 16 <= t {
+                Vectorized.store(Vectorized.load(pr + j) * (Vectorized.load(dr + j) - cv) * scale, dr + j); j += 16
+            }
+            while j < t { dr[j] = pr[j] * (dr[j] - c) * scale; j += 1 }
+        }
+    }
+}
+
+extension Tensor {
+    /// grad += delta; when there is no gradient yet, `delta`'s buffer simply becomes the gradient.
+    func accumulateGrad(taking delta: inout [Float]) {
+        precondition(delta.count == count, "accumulateGrad: \(delta.count) values for \(name ?? "tensor") \(shape)")
+        if grad == nil {
+            grad = delta
+        } else {
+            delta.withUnsafeBufferPointer { accumulateGrad($0) }
+        }
+        delta = []
     }
 }

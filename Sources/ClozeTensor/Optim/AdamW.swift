@@ -49,7 +49,7 @@ public final class AdamW {
         }
     }
 
-    public func zeroGrad() { for p in parameters { p.grad = nil } }
+    public func zeroGrad() { for p in parameters { p.zeroGrad() } }
 
     @inline(__always)
     private static func update(_ p: UnsafeMutablePointer<Float>, _ g: UnsafePointer<Float>, _ m: UnsafeMutablePointer<Float>,
