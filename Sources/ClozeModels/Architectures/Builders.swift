@@ -1,3 +1,4 @@
+import Foundation
 import ClozeTensor
 
 /// Shared construction steps for the four architectures.
@@ -53,4 +54,3 @@ func sinusoidalPositions(count: Int, dim: Int) -> [Float] {
     return table
 }
 
-import Foundation
