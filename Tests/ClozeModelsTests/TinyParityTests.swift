@@ -140,6 +140,35 @@ final class TinyParityTests: XCTestCase {
         }
     }
 
+    /// A few AdamW steps with dropout on lower the masked-LM loss (the training path is wired up).
+    func testTrainingStepsLowerTheLoss() throws {
+        let model = try ModelLoader.loadMaskedLM(directory: Fixtures.path("tiny-bert"))
+        let golden = try Fixtures.json("tiny-bert/golden.json")
+        let batch = try Fixtures.batch(golden)
+        let labels = Fixtures.ints(golden["labels"])
+        let positions = labels.indices.filter { labels[$0] >= 0 }
+        let optimizer = AdamW(parameters: model.parameters.map(\.tensor), learningRate: 3e-3)
+        var rng: SeededRNG? = SeededRNG(seed: 3)
+        func evalLoss() throws -> Float {
+            var none: SeededRNG? = nil
+            let h = try model.encode(batch, training: false, rng: &none, tape: nil)
+            return Ops.crossEntropy(try model.mlmLogits(hidden: h, positions: positions, vocabularyRows: nil, tape: nil),
+                                    targets: positions.map { labels[$0] }, tape: nil).item
+        }
+        let before = try evalLoss()
+        for _ in 0..<20 {
+            let tape = Tape()
+            let h = try model.encode(batch, training: true, rng: &rng, tape: tape)
+            let loss = Ops.crossEntropy(try model.mlmLogits(hidden: h, positions: positions, vocabularyRows: nil, tape: tape),
+                                        targets: positions.map { labels[$0] }, tape: tape)
+            tape.backward(loss)
+            optimizer.step()
+            optimizer.zeroGrad()
+        }
+        let after = try evalLoss()
+        XCTAssertLessThan(after, before * 0.5, "loss \(before) -> \(after)")
+    }
+
     /// save(to:) writes a checkpoint that loads back to the same numbers.
     func testSaveRoundTrip() throws {
         for arch in ["bert", "bert-untied", "roberta", "albert", "albert-groups", "distilbert"] {
