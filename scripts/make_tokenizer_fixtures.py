@@ -7,7 +7,8 @@ Run from the package root (needs /work/venv: tokenizers, transformers, sentencep
 Outputs in Tests/Fixtures/tokenizers/:
   <name>/tokenizer.json                    (trained tokenizers; bert-uncased is read from ../shared/models)
   <name>.ids.txt       one line per hostile.txt line: space-separated ids of encode(line) (special tokens added)
-  <name>.offsets.txt   one line per line: "start:end" per token, Unicode scalar (code point) offsets into the line
+  <name>.offsets.txt   one line per line: per token "len", or "gap:len" when it does not start where the previous
+                       token ended (offsets are Unicode scalar (code point) offsets into the line)
   <name>.decoded.txt   one line per line: decode(ids, skip_special_tokens=True)
   <name>.pairs.txt     pair encodings with truncation: "strategy max_len<TAB>ids<TAB>type_ids" or "ERROR"
 Lines of hostile.txt are separated by '\n' only.
@@ -79,6 +80,14 @@ def train_unigram(corpus, workdir):
                             AddedToken("[MASK]", lstrip=True, rstrip=False, normalized=False, special=True)])
     return tok, prefix + ".model"
 
+def compact_offsets(offsets):
+    """Per token "len" if it starts where the previous token ended, else "gap:len" (gap may be negative)."""
+    out, prev_end = [], 0
+    for s, e in offsets:
+        out.append(str(e - s) if s == prev_end else f"{s - prev_end}:{e - s}")
+        prev_end = e
+    return " ".join(out)
+
 def dump(name, tok, lines):
     ids_f = open(os.path.join(FIX, name + ".ids.txt"), "w", encoding="utf-8", newline="")
     off_f = open(os.path.join(FIX, name + ".offsets.txt"), "w", encoding="utf-8", newline="")
@@ -86,7 +95,7 @@ def dump(name, tok, lines):
     for line in lines:
         e = tok.encode(line)
         ids_f.write(" ".join(map(str, e.ids)) + "\n")
-        off_f.write(" ".join(f"{s}:{t}" for s, t in e.offsets) + "\n")
+        off_f.write(compact_offsets(e.offsets) + "\n")
         d = tok.decode(e.ids, skip_special_tokens=True)
         assert "\n" not in d
         dec_f.write(d + "\n")

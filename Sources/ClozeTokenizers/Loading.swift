@@ -85,8 +85,11 @@ extension Tokenizer {
         let lines = try readLines(mergesURL)
         let merges = try parseMerges(lines.enumerated().map { ($0.offset + 1, $0.element) }, vocab: vocab, file: mergesURL.path)
         var added: [AddedToken] = []
+        var nextID = (rev.keys.max() ?? -1) + 1
         for name in ["<s>", "<pad>", "</s>", "<unk>", "<mask>"] {
-            if let id = vocab.lookup(name) {
+            var id = vocab.lookup(name)
+            if id == nil && name == "<mask>" { id = nextID; nextID += 1 }  // RoBERTa-style: <mask> appended after the vocab
+            if let id = id {
                 added.append(AddedToken(id: id, content: name, scalars: stringScalars(name), special: true,
                                         singleWord: false, lstrip: name == "<mask>", rstrip: false, normalized: false))
             }

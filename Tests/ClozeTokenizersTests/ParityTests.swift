@@ -26,6 +26,18 @@ func requireFixture(_ name: String) throws -> [String] {
     return lines
 }
 
+/// Same compact form as scripts/make_tokenizer_fixtures.py: "len", or "gap:len" when a token does not start
+/// where the previous one ended.
+func compactOffsets(_ offsets: [(Int, Int)]) -> String {
+    var prevEnd = 0
+    var parts: [String] = []
+    for (s, e) in offsets {
+        parts.append(s == prevEnd ? "\(e - s)" : "\(s - prevEnd):\(e - s)")
+        prevEnd = e
+    }
+    return parts.joined(separator: " ")
+}
+
 final class ParityTests: XCTestCase {
     func checkParity(_ name: String, _ tok: Tokenizer, file: StaticString = #filePath, line: UInt = #line) throws {
         let input = try requireFixture("hostile.txt")
@@ -47,7 +59,7 @@ final class ParityTests: XCTestCase {
                 }
                 continue
             }
-            let gotOffs = e.offsets.map { "\($0.0):\($0.1)" }.joined(separator: " ")
+            let gotOffs = compactOffsets(e.offsets)
             if gotOffs != offs[i] {
                 offBad += 1
                 if offBad <= 5 { XCTFail("\(name) line \(i + 1) offsets differ\n text: \(text.debugDescription)\n want: \(offs[i])\n  got: \(gotOffs)\n toks: \(e.tokens)", file: file, line: line) }
