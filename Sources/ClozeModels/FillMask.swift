@@ -1,10 +1,25 @@
 import ClozeTensor
+import ClozeTokenizers
+import Foundation
 
 /// transformers' fill-mask pipeline: softmax over the whole vocabulary at each mask, top k.
 public enum FillMask {
     public struct Candidate: Sendable, Equatable {
         public let tokenId: Int
         public let probability: Float
+    }
+
+    /// Tokenises `text` (with the model's special tokens) and predicts every mask. "[MASK]" is
+    /// accepted for every model and mapped to the tokenizer's mask token (e.g. RoBERTa's "<mask>").
+    public static func predict(model: MaskedLanguageModel, tokenizer: Tokenizer, text: String, topK: Int) throws -> [[Candidate]] {
+        guard let mask = tokenizer.maskToken, let maskId = tokenizer.maskTokenID else {
+            throw ModelError.input("the tokenizer has no mask token ([MASK] or <mask>)")
+        }
+        var normalized = text
+        for spelling in ["[MASK]", "<mask>"] where spelling != mask {
+            normalized = normalized.replacingOccurrences(of: spelling, with: mask)
+        }
+        return try predict(model: model, ids: tokenizer.encode(normalized).ids, maskId: maskId, topK: topK)
     }
 
     /// Top-`k` fillers for each mask position (in order) of one already-tokenised sequence.

@@ -1,6 +1,7 @@
 import ArgumentParser
 import ClozeModels
 import ClozeTensor
+import ClozeTokenizers
 import Foundation
 
 /// `cloze fill-mask "The capital of France is [MASK]."`: the model's top fillers for each mask.
@@ -9,7 +10,7 @@ struct FillMaskCommand: ParsableCommand {
         commandName: "fill-mask",
         abstract: "Print the most likely tokens for each [MASK] in a sentence.")
 
-    @Option(help: "Hugging Face model directory (config.json, model.safetensors, vocab.txt).")
+    @Option(help: "Hugging Face model directory (config.json, model.safetensors, tokenizer.json or vocab.txt).")
     var model: String = "../shared/models/minilm-l6-mlm"
 
     @Option(name: .customLong("top-k"), help: "How many candidates to print per mask.")
@@ -35,16 +36,14 @@ struct FillMaskCommand: ParsableCommand {
         }
         BLASThreads.set(threads)
         let mlm = try ModelLoader.loadMaskedLM(directory: model)
-        // TEMPORARY: WordPiece only, until ClozeTokenizers' tokenizer.json pipeline lands.
-        let tokenizer = try SimpleWordPiece(directory: model)
-        // "[MASK]" works for every model; map the RoBERTa spelling onto the vocabulary's mask token.
-        let normalized = text.replacingOccurrences(of: "<mask>", with: "[MASK]")
-        let ids = tokenizer.encode(normalized)
-        let results = try FillMask.predict(model: mlm, ids: ids, maskId: tokenizer.maskId, topK: topK)
+        let tokenizer = try Tokenizer.load(directory: URL(fileURLWithPath: model))
+        let results = try FillMask.predict(model: mlm, tokenizer: tokenizer, text: text, topK: topK)
+        // What transformers' pipeline shows as token_str: the decoded single token.
+        func display(_ id: Int) -> String { tokenizer.decode([Int32(id)], skipSpecialTokens: false) }
         if json {
             let masks: [[String: Any]] = results.enumerated().map { i, candidates in
                 ["mask": i, "candidates": candidates.map {
-                    ["token": tokenizer.tokens[$0.tokenId], "id": $0.tokenId, "probability": Double($0.probability)] as [String: Any]
+                    ["token": display($0.tokenId), "id": $0.tokenId, "probability": Double($0.probability)] as [String: Any]
                 }]
             }
             let object: [String: Any] = ["text": text, "model": model, "masks": masks]
@@ -55,7 +54,7 @@ struct FillMaskCommand: ParsableCommand {
         for (i, candidates) in results.enumerated() {
             if results.count > 1 { print("mask \(i + 1) of \(results.count):") }
             for (rank, c) in candidates.enumerated() {
-                let token = tokenizer.tokens[c.tokenId]
+                let token = display(c.tokenId)
                 let padded = token.count < 20 ? token + String(repeating: " ", count: 20 - token.count) : token
                 print(String(format: "%3d. ", rank + 1) + padded + String(format: " %.4f", c.probability))
             }

@@ -1,4 +1,5 @@
 import ClozeTensor
+import ClozeTokenizers
 import XCTest
 @testable import ClozeModels
 
@@ -83,15 +84,15 @@ final class RealModelTests: XCTestCase {
     }
 
     /// transformers' fill-mask pipeline top-5 (tokens, order, probabilities within 1e-4), with the
-    /// text tokenised here (SimpleWordPiece) — also checks the ids match the HF tokenizer's.
+    /// text tokenised by ClozeTokenizers — also checks the ids match the HF tokenizer's.
     func testFillMaskMatchesPipeline() throws {
         let model = try loadMLM()
-        let tokenizer = try SimpleWordPiece(directory: Fixtures.minilmMLM)
+        let tokenizer = try Tokenizer.load(directory: URL(fileURLWithPath: Fixtures.minilmMLM))
         let g = try Fixtures.json("minilm-mlm.json")
         let sentences = g["sentences"] as! [String]
         let ids = Fixtures.ints(g["inputIds"]), T = g["seqLen"] as! Int
         for (b, s) in sentences.enumerated() {
-            let ours = tokenizer.encode(s).map(Int.init)
+            let ours = tokenizer.encode(s).ids.map(Int.init)
             let theirs = Array(ids[b * T ..< (b + 1) * T].prefix(ours.count))
             XCTAssertEqual(ours, theirs, "tokenisation of '\(s)'")
         }
@@ -99,13 +100,19 @@ final class RealModelTests: XCTestCase {
         for r in results {
             let text = r["text"] as! String
             let top = r["top"] as! [[String: Any]]
-            let got = try FillMask.predict(model: model, ids: tokenizer.encode(text), maskId: tokenizer.maskId, topK: 5)
+            let got = try FillMask.predict(model: model, tokenizer: tokenizer, text: text, topK: 5)
             XCTAssertEqual(got.count, 1)
             XCTAssertEqual(got[0].map(\.tokenId), top.map { $0["token"] as! Int }, text)
-            XCTAssertEqual(got[0].map { tokenizer.tokens[$0.tokenId] }, top.map { $0["token_str"] as! String }, text)
+            XCTAssertEqual(got[0].map { tokenizer.decode([Int32($0.tokenId)], skipSpecialTokens: false) },
+                           top.map { $0["token_str"] as! String }, text)
             for (c, t) in zip(got[0], top) {
                 XCTAssertEqual(c.probability, (t["score"] as! NSNumber).floatValue, accuracy: 1e-4, text)
             }
         }
+        // "<mask>" is accepted for a [MASK] model too, and gives the same answer.
+        let a = try FillMask.predict(model: model, tokenizer: tokenizer, text: "It was <mask>.", topK: 3)
+        let b = try FillMask.predict(model: model, tokenizer: tokenizer, text: "It was [MASK].", topK: 3)
+        XCTAssertEqual(a, b)
+        XCTAssertThrowsError(try FillMask.predict(model: model, tokenizer: tokenizer, text: "No mask here.", topK: 3))
     }
 }
