@@ -140,6 +140,30 @@ final class TinyParityTests: XCTestCase {
         }
     }
 
+    /// Logits for only some vocabulary rows give the same gradients as gathering those columns
+    /// from the full projection (the PET verbalizer path).
+    func testVocabularyRowGradientsMatchFullProjection() throws {
+        let batch = try Fixtures.batch(try Fixtures.json("tiny-roberta/golden.json"))
+        let rows = [7, 30, 7, 111], positions = [1, 4, 10], targets = [0, 3, 1]
+        var grads: [[String: [Float]]] = []
+        for partial in [true, false] {
+            let model = try ModelLoader.loadMaskedLM(directory: Fixtures.path("tiny-roberta"))
+            let tape = Tape()
+            var rng: SeededRNG? = nil
+            let h = try model.encode(batch, training: false, rng: &rng, tape: tape)
+            let logits = partial
+                ? try model.mlmLogits(hidden: h, positions: positions, vocabularyRows: rows, tape: tape)
+                : Ops.gatherColumns(try model.mlmLogits(hidden: h, positions: positions, vocabularyRows: nil, tape: tape), columns: rows, tape: tape)
+            tape.backward(Ops.crossEntropy(logits, targets: targets, tape: tape))
+            grads.append(Dictionary(uniqueKeysWithValues: model.parameters.map { ($0.name, $0.tensor.grad ?? []) }))
+        }
+        for (name, g) in grads[0] {
+            let full = grads[1][name]!
+            if g.isEmpty || full.isEmpty { XCTAssertEqual(g.isEmpty, full.allSatisfy { $0 == 0 }, name); continue }
+            XCTAssertLessThan(maxAbsDiff(g, full), 1e-5, name)
+        }
+    }
+
     /// A few AdamW steps with dropout on lower the masked-LM loss (the training path is wired up).
     func testTrainingStepsLowerTheLoss() throws {
         let model = try ModelLoader.loadMaskedLM(directory: Fixtures.path("tiny-bert"))
