@@ -112,11 +112,12 @@ struct NormalizedString {
             for (k, d) in tmp.enumerated() { items.append((d, k == 0 ? 0 : 1)) }
         }
         // Canonical ordering: stable sort runs of non-starters by combining class, carrying the changes.
+        @inline(__always) func ccc(_ c: UInt32) -> Int { c < 0x300 ? 0 : UProps.combiningClass(c) }
         var i = 0
         while i < items.count {
-            if UProps.combiningClass(items[i].0) == 0 { i += 1; continue }
+            if ccc(items[i].0) == 0 { i += 1; continue }
             var j = i
-            while j < items.count && UProps.combiningClass(items[j].0) != 0 { j += 1 }
+            while j < items.count && ccc(items[j].0) != 0 { j += 1 }
             if j - i > 1 {
                 let run = items[i..<j].enumerated().sorted { a, b in
                     let ca = UProps.combiningClass(a.element.0), cb = UProps.combiningClass(b.element.0)
