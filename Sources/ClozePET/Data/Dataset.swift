@@ -61,7 +61,7 @@ public enum DatasetLoader {
             fileColumns = ["label", "text"]
             let text = String(decoding: bytes, as: UTF8.self)
             var lineNo = 0
-            for raw in text.split(separator: "\n", omittingEmptySubsequences: false) {
+            for raw in TextFile.lines(text) {
                 lineNo += 1
                 var line = Substring(raw)
                 if line.hasSuffix("\r") { line = line.dropLast() }
@@ -76,7 +76,7 @@ public enum DatasetLoader {
             let text = String(decoding: bytes, as: UTF8.self)
             var lineNo = 0
             var seen = Set<String>()
-            for raw in text.split(separator: "\n", omittingEmptySubsequences: false) {
+            for raw in TextFile.lines(text) {
                 lineNo += 1
                 let line = raw.trimmingCharacters(in: .whitespacesAndNewlines)
                 if line.isEmpty { continue }

@@ -9,6 +9,11 @@ public enum TextFile {
         return try decodeUTF8(bytes, file: path)
     }
 
+    /// Lines of `text` split at LF or CRLF (a CRLF is one Character in Swift, so splitting on "\n" alone misses it).
+    public static func lines(_ text: String) -> [Substring] {
+        text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" })
+    }
+
     public static func readBytes(path: String) throws -> [UInt8] {
         guard let data = FileManager.default.contents(atPath: path) else {
             let exists = FileManager.default.fileExists(atPath: path)

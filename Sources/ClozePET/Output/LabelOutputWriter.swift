@@ -52,7 +52,7 @@ public final class LabelOutputWriter {
                 if keep == 0 {
                     try writeAndSync(Data((csvLine(csvHeader)).utf8))
                 } else {
-                    let header = try Self.firstCSVRecord(bytes, file: partialPath)
+                    let header = try Self.firstCSVRecord(Array(bytes[..<keep]), file: partialPath)
                     if header != csvHeader {
                         throw PETError(.outputMismatch,
                             "existing partial output has columns [\(header.joined(separator: ", "))] but this run writes [\(csvHeader.joined(separator: ", "))]; delete it to start over",
@@ -60,7 +60,7 @@ public final class LabelOutputWriter {
                     }
                 }
             } else if rows > 0 {
-                try Self.checkJSONLKeys(bytes, keep: keep, expected: Set(inputColumns + ["predicted_label", "probabilities"]), file: partialPath)
+                try Self.checkJSONLKeys(bytes, keep: keep, expected: Set(inputColumns + ["predicted_label", "probabilities"]), labels: Set(labels), file: partialPath)
             }
             if Int(keep) < bytes.count { try h.synchronize() }
         } else {
@@ -157,7 +157,7 @@ public final class LabelOutputWriter {
     }
 
     /// The first and last complete JSONL rows must be objects with exactly this run's keys.
-    static func checkJSONLKeys(_ b: [UInt8], keep: Int, expected: Set<String>, file: String) throws {
+    static func checkJSONLKeys(_ b: [UInt8], keep: Int, expected: Set<String>, labels: Set<String>, file: String) throws {
         let lines = b[..<keep].split(separator: 0x0A)
         for (n, line) in [(1, lines.first), (lines.count, lines.last)] {
             guard let line, let obj = try? JSONSerialization.jsonObject(with: Data(line)) as? [String: Any] else {
@@ -167,6 +167,12 @@ public final class LabelOutputWriter {
             if Set(obj.keys) != expected {
                 throw PETError(.outputMismatch,
                     "existing partial output has keys [\(obj.keys.sorted().joined(separator: ", "))] but this run writes [\(expected.sorted().joined(separator: ", "))]; delete it to start over",
+                    at: SourceLocation(file: file, line: n))
+            }
+            let probs = Set((obj["probabilities"] as? [String: Any])?.keys.map { $0 } ?? [])
+            if probs != labels {
+                throw PETError(.outputMismatch,
+                    "existing partial output has probabilities for labels [\(probs.sorted().joined(separator: ", "))] but this run's labels are [\(labels.sorted().joined(separator: ", "))]; delete it to start over",
                     at: SourceLocation(file: file, line: n))
             }
         }

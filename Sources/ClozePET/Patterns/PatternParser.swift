@@ -11,7 +11,7 @@ public enum PatternParser {
     public static func parseFile(text: String, file: String) throws -> [Pattern] {
         var patterns: [Pattern] = []
         var lineNumber = 0
-        for rawLine in text.split(separator: "\n", omittingEmptySubsequences: false) {
+        for rawLine in TextFile.lines(text) {
             lineNumber += 1
             var line = String(rawLine)
             if line.hasSuffix("\r") { line.removeLast() }

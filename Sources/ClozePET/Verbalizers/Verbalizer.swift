@@ -23,7 +23,7 @@ public struct Verbalizer: Sendable, Equatable {
         var entries: [Entry] = []
         var seenWords: [String: (label: String, line: Int)] = [:]
         var lineNumber = 0
-        for raw in text.split(separator: "\n", omittingEmptySubsequences: false) {
+        for raw in TextFile.lines(text) {
             lineNumber += 1
             var line = String(raw)
             if line.hasSuffix("\r") { line.removeLast() }
