@@ -23,6 +23,7 @@ public final class Tensor {
     public init(shape: [Int], data: [Float], requiresGrad: Bool = false, name: String? = nil) {
         precondition(shape.reduce(1, *) == data.count,
                      "Tensor: shape \(shape) needs \(shape.reduce(1, *)) values, got \(data.count)")
+        MemoryTuning.apply()
         self.shape = shape
         self.data = data
         self.requiresGrad = requiresGrad
@@ -46,19 +47,36 @@ public final class Tensor {
     /// Adds `delta` into `grad`, allocating it on first use.
     @inlinable
     public func accumulateGrad(_ delta: UnsafeBufferPointer<Float>) {
-        if grad == nil { grad = [Float](repeating: 0, count: data.count) }
+        ensureGrad()
         grad!.withUnsafeMutableBufferPointer { g in
             Vectorized.addInPlace(g.baseAddress!, delta.baseAddress!, count: data.count)
         }
     }
 
     /// Zeroed gradient buffer, allocated if missing. Backward kernels write into this.
+    /// Reuses the buffer released by `zeroGrad()` when there is one (a memset instead of a fresh
+    /// allocation: large embedding gradients otherwise cost page faults every step).
     @inlinable
     public func ensureGrad() {
-        if grad == nil { grad = [Float](repeating: 0, count: data.count) }
+        guard grad == nil else { return }
+        if var g = spareGrad, g.count == data.count {
+            spareGrad = nil
+            g.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
+            grad = g
+        } else {
+            grad = [Float](repeating: 0, count: data.count)
+        }
     }
 
-    public func zeroGrad() { grad = nil }
+    /// Drops the gradient (`grad == nil`, like PyTorch's zero_grad(set_to_none=True)); the buffer is
+    /// kept aside and reused by the next `ensureGrad()`.
+    public func zeroGrad() {
+        if let g = grad { spareGrad = g }
+        grad = nil
+    }
+
+    /// Gradient buffer released by `zeroGrad()`, reused by `ensureGrad()`.
+    @usableFromInline var spareGrad: [Float]?
 }
 
 /// Reverse-mode autodiff: ops append a backward closure while running forward; `backward`

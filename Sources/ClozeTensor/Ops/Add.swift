@@ -1,0 +1,44 @@
+extension Ops {
+    /// a + b (same shape).
+    public static func add(_ a: Tensor, _ b: Tensor, tape: Tape?) -> Tensor {
+        addScaled(a, b, alpha: 1, beta: 1, tape: tape)
+    }
+
+    /// alpha·a + beta·b (same shape), e.g. to combine losses.
+    public static func addScaled(_ a: Tensor, _ b: Tensor, alpha: Float, beta: Float, tape: Tape?) -> Tensor {
+        precondition(a.shape == b.shape, "add: shapes differ: \(a.name ?? "a") \(a.shape) vs \(b.name ?? "b") \(b.shape)")
+        let n = a.count
+        let y = a.withData { pa in b.withData { pb in
+            makeArray(n) { out in
+                var i = 0
+                while i + 16 <= n {
+                    Vectorized.store(Vectorized.load(pa + i) * alpha + Vectorized.load(pb + i) * beta, out + i); i += 16
+                }
+                while i < n { out[i] = pa[i] * alpha + pb[i] * beta; i += 1 }
+            }
+        } }
+        let out = Tensor(shape: a.shape, data: y, requiresGrad: recording(tape, a, b))
+        if out.requiresGrad {
+            tape!.record {
+                out.grad.withPointer { dy in
+                    if a.requiresGrad { a.withGrad { Vectorized.addScaled($0, dy, alpha, count: n) } }
+                    if b.requiresGrad { b.withGrad { Vectorized.addScaled($0, dy, beta, count: n) } }
+                }
+            }
+        }
+        return out
+    }
+
+    /// s·x
+    public static func scale(_ x: Tensor, by s: Float, tape: Tape?) -> Tensor {
+        let n = x.count
+        let y = x.withData { px in makeArray(n) { Vectorized.scale($0, px, by: s, count: n) } }
+        let out = Tensor(shape: x.shape, data: y, requiresGrad: recording(tape, x))
+        if out.requiresGrad {
+            tape!.record {
+                out.grad.withPointer { dy in x.withGrad { Vectorized.addScaled($0, dy, s, count: n) } }
+            }
+        }
+        return out
+    }
+}

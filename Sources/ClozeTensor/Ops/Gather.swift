@@ -1,0 +1,52 @@
+extension Ops {
+    /// Rows of x [N, H] at `rows` -> [rows.count, H] (mask positions, verbalizer rows of a decoder).
+    /// Backward scatter-adds (repeated rows accumulate).
+    public static func gatherRows(_ x: Tensor, rows: [Int], tape: Tape?) -> Tensor {
+        let h = x.lastDim, n = x.rows
+        for (i, r) in rows.enumerated() where r < 0 || r >= n {
+            preconditionFailure("gatherRows: row \(r) at position \(i) is outside \(x.name ?? "tensor") \(x.shape)")
+        }
+        let y = x.withData { px in
+            makeArray(rows.count * h) { py in
+                for (i, r) in rows.enumerated() { (py + i * h).update(from: px + r * h, count: h) }
+            }
+        }
+        let out = Tensor(shape: [rows.count, h], data: y, requiresGrad: recording(tape, x))
+        if out.requiresGrad {
+            tape!.record {
+                out.grad.withPointer { dy in x.withGrad { dx in
+                    for (i, r) in rows.enumerated() { Vectorized.addInPlace(dx + r * h, dy + i * h, count: h) }
+                } }
+            }
+        }
+        return out
+    }
+
+    /// Columns of x [N, C] at `columns` -> [N, columns.count]. Backward scatter-adds.
+    public static func gatherColumns(_ x: Tensor, columns: [Int], tape: Tape?) -> Tensor {
+        let c = x.lastDim, n = x.rows, m = columns.count
+        for (i, col) in columns.enumerated() where col < 0 || col >= c {
+            preconditionFailure("gatherColumns: column \(col) at position \(i) is outside \(x.name ?? "tensor") \(x.shape)")
+        }
+        let y = x.withData { px in
+            makeArray(n * m) { py in
+                for r in 0..<n {
+                    let xr = px + r * c, yr = py + r * m
+                    for (j, col) in columns.enumerated() { yr[j] = xr[col] }
+                }
+            }
+        }
+        let out = Tensor(shape: [n, m], data: y, requiresGrad: recording(tape, x))
+        if out.requiresGrad {
+            tape!.record {
+                out.grad.withPointer { dy in x.withGrad { dx in
+                    for r in 0..<n {
+                        let dxr = dx + r * c, dyr = dy + r * m
+                        for (j, col) in columns.enumerated() { dxr[col] += dyr[j] }
+                    }
+                } }
+            }
+        }
+        return out
+    }
+}

@@ -1,0 +1,100 @@
+import RealModule
+
+extension Ops {
+    /// Mean cross-entropy of logits [N, C] against class indices `targets` [N], PyTorch
+    /// F.cross_entropy semantics: rows with target < 0 (e.g. -100) are ignored and the mean is over
+    /// the remaining rows. If every row is ignored the loss is 0 with zero gradient (PyTorch gives NaN).
+    /// Returns a scalar [1]. Backward: dlogits[r] = (softmax(logits[r]) - onehot(target)) / count.
+    public static func crossEntropy(_ logits: Tensor, targets: [Int], tape: Tape?) -> Tensor {
+        let c = logits.lastDim, n = logits.rows
+        precondition(targets.count == n, "crossEntropy: \(targets.count) targets for \(n) rows of \(logits.shape)")
+        for (r, tg) in targets.enumerated() where tg >= c {
+            preconditionFailure("crossEntropy: target \(tg) of row \(r) is not a class of \(logits.shape)")
+        }
+        let used = targets.filter { $0 >= 0 }.count
+        let record = recording(tape, logits)
+        // Softmax rows are computed once and reused as the gradient.
+        var probs = logits.data
+        var total: Double = 0
+        probs.withUnsafeMutableBufferPointer { pB in
+            for r in 0..<n where targets[r] >= 0 {
+                let row = pB.baseAddress! + r * c
+                let logZ = logits.withData { lse(($0 + r * c), c) }
+                total += Double(logZ - row[targets[r]])
+                if record { Vectorized.softmaxInPlace(row, count: c) }
+            }
+        }
+        let loss = used == 0 ? 0 : Float(total / Double(used))
+        let out = Tensor(shape: [1], data: [loss], requiresGrad: record)
+        if record {
+            tape!.record {
+                guard let g = out.grad?[0], used > 0 else { return }
+                let s = g / Float(used)
+                logits.withGrad { dx in probs.withUnsafeBufferPointer { pB in
+                    for r in 0..<n where targets[r] >= 0 {
+                        Vectorized.addScaled(dx + r * c, pB.baseAddress! + r * c, s, count: c)
+                        dx[r * c + targets[r]] -= s
+                    }
+                } }
+            }
+        }
+        return out
+    }
+
+    /// Knowledge-distillation loss (PET's `distillation_loss`):
+    ///   L = F.kl_div(log_softmax(student/T), p_t, reduction='sum') / N  (× T² if scaleByTSquared)
+    ///     = (1/N) Σ_r Σ_c p_t[r,c]·(log p_t[r,c] - log_softmax(student[r]/T)[c])   (0·log 0 = 0),
+    /// which equals nn.KLDivLoss(reduction='batchmean')(...)·T². teacherProbabilities [N, C] are
+    /// constants (already softmaxed at T). Backward: dstudent = s/(N·T)·(softmax(student/T)·Σp_t - p_t).
+    public static func klDivergence(studentLogits: Tensor, teacherProbabilities: [Float], temperature: Float,
+                                    scaleByTSquared: Bool, tape: Tape?) -> Tensor {
+        let c = studentLogits.lastDim, n = studentLogits.rows
+        precondition(teacherProbabilities.count == n * c,
+                     "klDivergence: \(teacherProbabilities.count) teacher probabilities for student logits \(studentLogits.shape)")
+        precondition(temperature > 0, "klDivergence: temperature must be > 0, got \(temperature)")
+        let record = recording(tape, studentLogits)
+        let factor = (scaleByTSquared ? temperature * temperature : 1) / Float(Swift.max(n, 1))
+        var q = [Float](repeating: 0, count: n * c)  // softmax(student/T), reused by backward
+        var total: Double = 0
+        studentLogits.withData { ps in q.withUnsafeMutableBufferPointer { qB in teacherProbabilities.withUnsafeBufferPointer { tB in
+            for r in 0..<n {
+                let qr = qB.baseAddress! + r * c, pt = tB.baseAddress! + r * c
+                Vectorized.scale(qr, ps + r * c, by: 1 / temperature, count: c)
+                let logZ = lse(UnsafePointer(qr), c)
+                var rowSum: Double = 0
+                for j in 0..<c where pt[j] > 0 {
+                    rowSum += Double(pt[j]) * (Double(Float.log(pt[j])) - Double(qr[j] - logZ))
+                }
+                total += rowSum
+                if record { Vectorized.softmaxInPlace(qr, count: c) }
+            }
+        } } }
+        let out = Tensor(shape: [1], data: [Float(total) * factor], requiresGrad: record)
+        if record {
+            tape!.record {
+                guard let g = out.grad?[0] else { return }
+                let s = g * factor / temperature
+                studentLogits.withGrad { dx in q.withUnsafeBufferPointer { qB in teacherProbabilities.withUnsafeBufferPointer { tB in
+                    for r in 0..<n {
+                        let pt = tB.baseAddress! + r * c
+                        let mass = Vectorized.sum(pt, count: c)
+                        Vectorized.addScaled(dx + r * c, qB.baseAddress! + r * c, s * mass, count: c)
+                        Vectorized.addScaled(dx + r * c, pt, -s, count: c)
+                    }
+                } } }
+            }
+        }
+        return out
+    }
+
+    /// log Σ exp(x[j]) of one row, computed stably (max shift).
+    static func lse(_ x: UnsafePointer<Float>, _ n: Int) -> Float {
+        let m = Vectorized.max(x, count: n)
+        let mv = Vectorized.V(repeating: m)
+        var acc = Vectorized.V(), i = 0
+        while i + 16 <= n { acc += Vectorized.exp(Vectorized.load(x + i) - mv); i += 16 }
+        var s = acc.sum()
+        while i < n { s += Vectorized.exp(x[i] - m); i += 1 }
+        return Float.log(s) + m
+    }
+}

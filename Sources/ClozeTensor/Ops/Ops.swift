@@ -1,0 +1,72 @@
+import CBLAS
+
+/// Differentiable ops (see docs/ENGINE_API.md). Each op lives in its own file in this folder with
+/// its forward and backward kernels side by side.
+public enum Ops {}
+
+extension Ops {
+    /// With a tape, an op's output requires grad iff some input does; without one it never does.
+    @inlinable
+    static func recording(_ tape: Tape?, _ inputs: Tensor?...) -> Bool {
+        guard tape != nil else { return false }
+        for t in inputs where t?.requiresGrad == true { return true }
+        return false
+    }
+
+    /// A Float array of `n` values written by `fill` (no zero-initialisation pass).
+    @inlinable
+    static func makeArray(_ n: Int, _ fill: (UnsafeMutablePointer<Float>) -> Void) -> [Float] {
+        if n == 0 { return [] }
+        return [Float](unsafeUninitializedCapacity: n) { buf, count in
+            fill(buf.baseAddress!)
+            count = n
+        }
+    }
+
+    /// Row-major sgemm: C = alpha·op(A)·op(B) + beta·C with op(A) [m, k], op(B) [k, n].
+    @inlinable
+    static func gemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
+                     _ a: UnsafePointer<Float>, lda: Int, _ b: UnsafePointer<Float>, ldb: Int,
+                     beta: Float, _ c: UnsafeMutablePointer<Float>, ldc: Int) {
+        if m == 0 || n == 0 { return }
+        if k == 0 {  // BLAS may skip the beta scaling when k == 0; do it ourselves.
+            for i in 0..<m { Vectorized.scale(c + i * ldc, c + i * ldc, by: beta, count: n) }
+            return
+        }
+        cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
+                    Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+    }
+}
+
+/// Placeholder address for empty buffers (never dereferenced: every kernel loops 0 times).
+@usableFromInline let emptyFloatBuffer = UnsafeMutablePointer<Float>.allocate(capacity: 16)
+
+extension Tensor {
+    /// Read-only pointer to `data`.
+    @inlinable
+    public func withData<R>(_ body: (UnsafePointer<Float>) throws -> R) rethrows -> R {
+        try data.withUnsafeBufferPointer { try body($0.baseAddress ?? UnsafePointer(emptyFloatBuffer)) }
+    }
+
+    /// Mutable pointer to `grad`, allocated (zeroed) first if missing. Backward kernels accumulate here.
+    @inlinable
+    public func withGrad<R>(_ body: (UnsafeMutablePointer<Float>) throws -> R) rethrows -> R {
+        ensureGrad()
+        return try grad!.withUnsafeMutableBufferPointer { try body($0.baseAddress ?? emptyFloatBuffer) }
+    }
+
+    /// Product of all dimensions except the last (the "rows" of a [.., H] activation).
+    @inlinable public var rows: Int { shape.isEmpty ? 1 : count / Swift.max(shape[shape.count - 1], 1) }
+    /// Size of the last dimension.
+    @inlinable public var lastDim: Int { shape.last ?? 1 }
+}
+
+extension Optional where Wrapped == [Float] {
+    /// Read-only pointer to an output gradient; returns nil (and skips `body`) if there is none,
+    /// i.e. the output did not reach the loss.
+    @inlinable
+    func withPointer(_ body: (UnsafePointer<Float>) -> Void) {
+        guard let g = self else { return }
+        g.withUnsafeBufferPointer { body($0.baseAddress ?? UnsafePointer(emptyFloatBuffer)) }
+    }
+}

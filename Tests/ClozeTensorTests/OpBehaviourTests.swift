@@ -1,0 +1,108 @@
+import Foundation
+import XCTest
+import ClozeTensor
+
+/// Tape semantics, frozen weights, dropout and masking behaviour.
+final class OpBehaviourTests: XCTestCase {
+    func testFrozenWeightGetsNoGradButInputDoes() {
+        var rng = SeededRNG(seed: 21)
+        let x = randomTensor([3, 4], &rng), w = randomTensor([5, 4], &rng, requiresGrad: false)
+        let b = randomTensor([5], &rng, requiresGrad: false)
+        let tape = Tape()
+        tape.backward(Ops.sum(Ops.linear(x, weight: w, bias: b, tape: tape), tape: tape))
+        XCTAssertNil(w.grad)
+        XCTAssertNil(b.grad)
+        XCTAssertNotNil(x.grad)
+        // dX = 1·W: column sums of W.
+        XCTAssertEqual(x.grad![1], (0..<5).map { w.data[$0 * 4 + 1] }.reduce(0, +), accuracy: 1e-5)
+    }
+
+    func testNilTapeRecordsNothing() {
+        var rng = SeededRNG(seed: 22)
+        let x = randomTensor([2, 8], &rng), w = randomTensor([3, 8], &rng)
+        let y = Ops.gelu(Ops.linear(x, weight: w, bias: nil, tape: nil), kind: .erf, tape: nil)
+        XCTAssertFalse(y.requiresGrad)
+        XCTAssertNil(x.grad); XCTAssertNil(w.grad)
+        // With a tape but no input requiring grad, nothing is recorded either.
+        let tape = Tape()
+        let c = Tensor(shape: [2, 8], data: x.data)
+        let z = Ops.relu(Ops.scale(c, by: 2, tape: tape), tape: tape)
+        XCTAssertFalse(z.requiresGrad)
+        XCTAssertEqual(tape.count, 0)
+        // With one, every op is recorded.
+        _ = Ops.sum(Ops.relu(Ops.scale(x, by: 2, tape: tape), tape: tape), tape: tape)
+        XCTAssertEqual(tape.count, 3)
+    }
+
+    func testDropoutIdentityAndStatistics() {
+        var rng = SeededRNG(seed: 23)
+        let x = Tensor(shape: [100_000], data: [Float](repeating: 1, count: 100_000), requiresGrad: true)
+        var none: SeededRNG? = nil
+        XCTAssertTrue(Ops.dropout(x, p: 0.5, rng: &none, tape: nil) === x)
+        var r: SeededRNG? = SeededRNG(seed: 1)
+        XCTAssertTrue(Ops.dropout(x, p: 0, rng: &r, tape: nil) === x)
+        let y = Ops.dropout(x, p: 0.1, rng: &r, tape: nil)
+        let zeros = y.data.filter { $0 == 0 }.count
+        XCTAssertEqual(Double(zeros) / 100_000, 0.1, accuracy: 0.005)
+        XCTAssertTrue(y.data.allSatisfy { $0 == 0 || abs($0 - 1 / 0.9) < 1e-6 })
+        var r1: SeededRNG? = SeededRNG(seed: 9), r2: SeededRNG? = SeededRNG(seed: 9)
+        XCTAssertEqual(Ops.dropout(x, p: 0.3, rng: &r1, tape: nil).data, Ops.dropout(x, p: 0.3, rng: &r2, tape: nil).data)
+        _ = rng.next()
+    }
+
+    func testPaddedKeysContributeExactlyNothing() {
+        var rng = SeededRNG(seed: 24)
+        let (b, t, h, d) = (2, 20, 2, 4)
+        let q = randomTensor([b * t, h * d], &rng), k = randomTensor([b * t, h * d], &rng), v = randomTensor([b * t, h * d], &rng)
+        let mask: [Float] = (0..<(b * t)).map { $0 < t + 13 ? 1 : 0 }  // sequence 1 has 13 real tokens
+        var none: SeededRNG? = nil
+        let y1 = Ops.selfAttention(q: q, k: k, v: v, batch: b, seqLen: t, heads: h, keyMask: mask, dropout: 0, rng: &none, tape: nil)
+        // Huge values at padded key/value positions must not change anything.
+        for row in (t + 13)..<(2 * t) {
+            for c in 0..<(h * d) { k.data[row * h * d + c] = 1e4; v.data[row * h * d + c] = -1e6 }
+        }
+        let y2 = Ops.selfAttention(q: q, k: k, v: v, batch: b, seqLen: t, heads: h, keyMask: mask, dropout: 0, rng: &none, tape: nil)
+        XCTAssertEqual(y1.data, y2.data)
+        // Sequence 1 equals attention over its 13 real tokens alone.
+        let sub = { (x: Tensor) in Tensor(shape: [13, h * d], data: Array(x.data[(t * h * d)..<((t + 13) * h * d)])) }
+        let y3 = Ops.selfAttention(q: sub(q), k: sub(k), v: sub(v), batch: 1, seqLen: 13, heads: h,
+                                   keyMask: [Float](repeating: 1, count: 13), dropout: 0, rng: &none, tape: nil)
+        assertClose(Array(y1.data[(t * h * d)..<((t + 13) * h * d)]), y3.data, atol: 1e-6, "unpadded equivalent")
+    }
+
+    func testSoftmaxAndLogSoftmaxRows() {
+        let x: [Float] = (0..<40).map { Float($0 % 7) - 3 + Float($0) * 0.01 }
+        let p = Ops.softmaxRows(x, rows: 2, cols: 20), lp = Ops.logSoftmaxRows(x, rows: 2, cols: 20)
+        for r in 0..<2 {
+            let row = x[(r * 20)..<(r * 20 + 20)].map(Double.init)
+            let m = row.max()!, z = row.map { Foundation.exp($0 - m) }.reduce(0, +)
+            for c in 0..<20 {
+                XCTAssertEqual(Double(p[r * 20 + c]), Foundation.exp(row[c] - m) / z, accuracy: 1e-7)
+                XCTAssertEqual(Double(lp[r * 20 + c]), row[c] - m - Foundation.log(z), accuracy: 2e-6)
+            }
+        }
+    }
+
+    func testAdamWSkipsFrozenAndGradlessParameters() {
+        let a = Tensor(shape: [3], data: [1, 2, 3], requiresGrad: false)
+        let b = Tensor(shape: [3], data: [1, 2, 3], requiresGrad: true)
+        let c = Tensor(shape: [3], data: [1, 2, 3], requiresGrad: true)
+        a.grad = [1, 1, 1]; c.grad = [1, 1, 1]
+        let opt = AdamW(parameters: [a, b, c], learningRate: 0.1)
+        opt.step()
+        XCTAssertEqual(a.data, [1, 2, 3]); XCTAssertEqual(b.data, [1, 2, 3])
+        XCTAssertNotEqual(c.data, [1, 2, 3])
+        XCTAssertEqual(opt.stepCount(of: 1), 0); XCTAssertEqual(opt.stepCount(of: 2), 1)
+        opt.zeroGrad()
+        XCTAssertNil(c.grad)
+    }
+}
+
+final class MemoryTuningTests: XCTestCase {
+    func testAllocatorTuningIsAppliedOnLinux() {
+        _ = Tensor(zeros: [1])
+        #if os(Linux)
+        if ProcessInfo.processInfo.environment["CLOZE_KEEP_MALLOC_DEFAULTS"] == nil { XCTAssertTrue(MemoryTuning.applied) }
+        #endif
+    }
+}
