@@ -1,9 +1,9 @@
 import ArgumentParser
-import ClozeTensor
 
 struct Cloze: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cloze",
-        abstract: "Few-shot prompt-based learning on masked language models.")
+        abstract: "Few-shot prompt-based learning on masked language models.",
+        subcommands: [FillMaskCommand.self, BenchCommand.self])
 }
 Cloze.main()

@@ -1,0 +1,225 @@
+import Foundation
+
+/// A memory-mapped `.safetensors` file: 8-byte little-endian header length, a JSON header
+/// `{name: {dtype, shape, data_offsets: [begin, end]}, "__metadata__": {..}}`, then the data section
+/// (offsets are relative to its start). Everything is validated on open; tensor bytes are converted
+/// to Float32 only when a tensor is read.
+public final class SafeTensorsFile {
+    public enum DType: String, CaseIterable, Sendable {
+        case F64, F32, F16, BF16, I64, I32, I16, I8, U64, U32, U16, U8, BOOL
+        case F8_E4M3, F8_E5M2
+        var byteSize: Int {
+            switch self {
+            case .F64, .I64, .U64: return 8
+            case .F32, .I32, .U32: return 4
+            case .F16, .BF16, .I16, .U16: return 2
+            case .I8, .U8, .BOOL, .F8_E4M3, .F8_E5M2: return 1
+            }
+        }
+        /// The dtypes Cloze converts to Float32.
+        static let readable: [DType] = [.F32, .F16, .BF16]
+    }
+
+    public struct Entry: Sendable {
+        public let name: String
+        public let dtype: DType
+        public let shape: [Int]
+        /// Byte range inside the data section.
+        public let begin: Int, end: Int
+        public var elementCount: Int { shape.reduce(1, *) }
+    }
+
+    /// Refuse absurd headers before allocating for them (the reference implementation uses 100 MB).
+    static let maxHeaderBytes = 100_000_000
+
+    public let path: String
+    public let entries: [String: Entry]
+    /// Tensor names in file order (by data offset).
+    public let names: [String]
+    public let metadata: [String: String]
+    private let bytes: Data
+    private let dataStart: Int
+
+    public convenience init(path: String) throws {
+        let data: Data
+        do {
+            data = try Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped)
+        } catch {
+            throw ModelError.io(file: path, message: "cannot read safetensors file: \(error.localizedDescription)")
+        }
+        try self.init(data: data, path: path)
+    }
+
+    public init(data: Data, path: String) throws {
+        self.path = path
+        self.bytes = data
+        func fail(_ message: String, tensor: String? = nil, offset: Int? = nil) -> ModelError {
+            .safetensors(file: path, tensor: tensor, offset: offset, message: message)
+        }
+        let size = data.count
+        guard size >= 8 else {
+            throw fail("file is \(size) bytes; a safetensors file starts with an 8-byte header length", offset: 0)
+        }
+        let headerLength64: UInt64 = data.withUnsafeBytes { UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self)) }
+        guard headerLength64 <= UInt64(Self.maxHeaderBytes) else {
+            throw fail("header length \(headerLength64) is larger than the \(Self.maxHeaderBytes)-byte limit (corrupt file?)", offset: 0)
+        }
+        let headerLength = Int(headerLength64)
+        guard 8 + headerLength <= size else {
+            throw fail("header length \(headerLength) runs past the end of the \(size)-byte file (truncated or corrupt)", offset: 0)
+        }
+        dataStart = 8 + headerLength
+        let headerBytes = data.subdata(in: data.startIndex + 8 ..< data.startIndex + dataStart)
+        let header: [String: HeaderValue]
+        do {
+            header = try JSONDecoder().decode([String: HeaderValue].self, from: headerBytes)
+        } catch let error as DecodingError {
+            throw fail("header is not valid safetensors JSON: \(Self.describe(error))", offset: 8)
+        } catch {
+            throw fail("header is not valid JSON (\(error.localizedDescription))", offset: 8)
+        }
+        var metadata: [String: String] = [:]
+        var entries: [String: Entry] = [:]
+        for (name, value) in header {
+            let raw: RawEntry
+            switch value {
+            case .metadata(let m):
+                guard name == "__metadata__" else { throw fail("header entry is not {dtype, shape, data_offsets}", tensor: name, offset: 8) }
+                metadata = m
+                continue
+            case .entry(let e):
+                guard name != "__metadata__" else { throw fail("__metadata__ must be an object of strings", offset: 8) }
+                raw = e
+            }
+            guard let dtype = DType(rawValue: raw.dtype) else {
+                throw fail("unknown dtype '\(raw.dtype)'", tensor: name, offset: 8)
+            }
+            let shape = raw.shape
+            guard shape.allSatisfy({ $0 >= 0 }) else {
+                throw fail("'shape' \(shape) has a negative dimension", tensor: name, offset: 8)
+            }
+            guard raw.data_offsets.count == 2 else {
+                throw fail("'data_offsets' must be [begin, end], got \(raw.data_offsets)", tensor: name, offset: 8)
+            }
+            let (begin, end) = (raw.data_offsets[0], raw.data_offsets[1])
+            guard begin >= 0, end >= begin else {
+                throw fail("data_offsets [\(begin), \(end)] are not an increasing byte range", tensor: name, offset: dataStart + max(begin, 0))
+            }
+            var elements = 1
+            for d in shape {
+                let (p, overflow) = elements.multipliedReportingOverflow(by: d)
+                guard !overflow else { throw fail("shape \(shape) is too large", tensor: name, offset: 8) }
+                elements = p
+            }
+            guard end - begin == elements * dtype.byteSize else {
+                throw fail("data_offsets [\(begin), \(end)] hold \(end - begin) bytes but shape \(shape) of \(raw.dtype) needs \(elements * dtype.byteSize)",
+                           tensor: name, offset: dataStart + begin)
+            }
+            guard dataStart + end <= size else {
+                throw fail("data ends at byte \(dataStart + end) but the file has only \(size) bytes (truncated file)",
+                           tensor: name, offset: dataStart + begin)
+            }
+            entries[name] = Entry(name: name, dtype: dtype, shape: shape, begin: begin, end: end)
+        }
+        let ordered = entries.values.sorted { ($0.begin, $0.end, $0.name) < ($1.begin, $1.end, $1.name) }
+        var previous: Entry?
+        for e in ordered where e.end > e.begin {
+            if let p = previous, e.begin < p.end {
+                throw fail("bytes [\(e.begin), \(e.end)) overlap tensor '\(p.name)' [\(p.begin), \(p.end))",
+                           tensor: e.name, offset: dataStart + e.begin)
+            }
+            previous = e
+        }
+        self.entries = entries
+        self.names = ordered.map(\.name)
+        self.metadata = metadata
+    }
+
+    private struct RawEntry: Decodable {
+        let dtype: String
+        let shape: [Int]
+        let data_offsets: [Int]
+    }
+
+    /// A header value: a tensor entry, or the `__metadata__` string map.
+    private enum HeaderValue: Decodable {
+        case entry(RawEntry)
+        case metadata([String: String])
+        init(from decoder: Decoder) throws {
+            if let m = try? decoder.singleValueContainer().decode([String: String].self) {
+                self = .metadata(m)
+            } else {
+                self = .entry(try RawEntry(from: decoder))
+            }
+        }
+    }
+
+    private static func describe(_ error: DecodingError) -> String {
+        func path(_ c: DecodingError.Context) -> String {
+            let p = c.codingPath.map { $0.intValue.map(String.init) ?? $0.stringValue }.joined(separator: ".")
+            return p.isEmpty ? c.debugDescription : "at '\(p)': \(c.debugDescription)"
+        }
+        switch error {
+        case .typeMismatch(_, let c), .valueNotFound(_, let c), .dataCorrupted(let c): return path(c)
+        case .keyNotFound(let key, let c): return "missing key '\(key.stringValue)' " + path(c)
+        @unknown default: return "\(error)"
+        }
+    }
+
+    /// The tensor's values converted to Float32 (F32, F16 and BF16 are supported).
+    public func floats(_ name: String) throws -> [Float] {
+        guard let e = entries[name] else {
+            throw ModelError.safetensors(file: path, tensor: name, offset: nil, message: "no tensor of this name in the file")
+        }
+        return try floats(e)
+    }
+
+    public func floats(_ e: Entry) throws -> [Float] {
+        let n = e.elementCount
+        guard DType.readable.contains(e.dtype) else {
+            throw ModelError.safetensors(file: path, tensor: e.name, offset: dataStart + e.begin,
+                                         message: "unsupported dtype \(e.dtype.rawValue); Cloze reads F32, F16 and BF16 (convert the checkpoint to one of those)")
+        }
+        if n == 0 { return [] }
+        let start = dataStart + e.begin
+        return bytes.withUnsafeBytes { raw -> [Float] in
+            let src = raw.baseAddress! + start
+            return [Float](unsafeUninitializedCapacity: n) { buf, count in
+                let dst = buf.baseAddress!
+                switch e.dtype {
+                case .F32: UnsafeMutableRawPointer(dst).copyMemory(from: src, byteCount: 4 * n)
+                case .F16: HalfConversion.f16ToFloat(src, dst, count: n)
+                case .BF16: HalfConversion.bf16ToFloat(src, dst, count: n)
+                default: break  // excluded above
+                }
+                count = n
+            }
+        }
+    }
+}
+
+/// Writes Float32 tensors as a safetensors file (the layout `save_pretrained` produces).
+public enum SafeTensorsWriter {
+    public static func write(_ tensors: [(name: String, shape: [Int], data: [Float])], metadata: [String: String] = ["format": "pt"],
+                             to path: String) throws {
+        var header: [String: Any] = ["__metadata__": metadata]
+        var offset = 0
+        for t in tensors {
+            precondition(t.shape.reduce(1, *) == t.data.count, "SafeTensorsWriter: shape/data mismatch for \(t.name)")
+            header[t.name] = ["dtype": "F32", "shape": t.shape, "data_offsets": [offset, offset + 4 * t.data.count]] as [String: Any]
+            offset += 4 * t.data.count
+        }
+        var json = try JSONSerialization.data(withJSONObject: header, options: [.sortedKeys])
+        // Pad the header with spaces so the data section starts 8-byte aligned.
+        while json.count % 8 != 0 { json.append(0x20) }
+        var out = Data(capacity: 8 + json.count + offset)
+        withUnsafeBytes(of: UInt64(json.count).littleEndian) { out.append(contentsOf: $0) }
+        out.append(json)
+        for t in tensors { t.data.withUnsafeBytes { out.append(contentsOf: $0) } }
+        do {
+            try out.write(to: URL(fileURLWithPath: path), options: .atomic)
+        } catch {
+            throw ModelError.io(file: path, message: "cannot write safetensors file: \(error.localizedDescription)")
+        }
+    }
+}

@@ -1,0 +1,40 @@
+import ClozeTensor
+
+/// Token + position (+ token type) embeddings, LayerNorm, dropout.
+public struct Embeddings {
+    public let word: Tensor          // [V, E]
+    public let position: Tensor      // [P, E]
+    public let tokenType: Tensor?    // [TV, E]; nil for DistilBERT
+    let norm: LayerNorm
+    let dropout: Float
+
+    func forward(ids: [Int32], positions: [Int32], tokenTypes: [Int32], context: DropoutContext,
+                 rng: inout SeededRNG?, tape: Tape?) -> Tensor {
+        var sum = Ops.add(Ops.embedding(word, ids: ids, tape: tape), Ops.embedding(position, ids: positions, tape: tape), tape: tape)
+        if let tokenType { sum = Ops.add(sum, Ops.embedding(tokenType, ids: tokenTypes, tape: tape), tape: tape) }
+        return context.apply(norm(sum, tape: tape), p: dropout, rng: &rng, tape: tape)
+    }
+}
+
+/// The MLM head: transform (dense -> activation -> LayerNorm) then the decoder (tied to the word
+/// embeddings unless the checkpoint unties them) plus a per-token bias.
+public struct MLMHead {
+    let dense: Linear
+    let activation: Activation
+    let norm: LayerNorm
+    public let decoderWeight: Tensor   // [V, E]
+    public let decoderBias: Tensor     // [V]
+    /// True when `decoderWeight` is the word-embedding tensor itself.
+    public let tied: Bool
+
+    func logits(hidden: Tensor, positions: [Int], vocabularyRows: [Int]?, tape: Tape?) -> Tensor {
+        let selected = Ops.gatherRows(hidden, rows: positions, tape: tape)
+        let transformed = norm(activation(dense(selected, tape: tape), tape: tape), tape: tape)
+        guard let rows = vocabularyRows else {
+            return Ops.linear(transformed, weight: decoderWeight, bias: decoderBias, tape: tape)
+        }
+        let weight = Ops.gatherRows(decoderWeight, rows: rows, tape: tape)
+        let bias = Ops.gatherColumns(decoderBias, columns: rows, tape: tape)  // [V] is one row of V columns
+        return Ops.linear(transformed, weight: weight, bias: bias, tape: tape)
+    }
+}

@@ -1,0 +1,109 @@
+import ClozeTensor
+
+/// Builds parameters from a `WeightProvider`; a missing or mis-shaped tensor becomes a zero
+/// placeholder (the provider has recorded the problem and loading throws before any use).
+struct ParameterBuilder {
+    let weights: WeightProvider
+    /// Every parameter created, in order (HF names).
+    private(set) var all: [(name: String, tensor: Tensor)] = []
+
+    init(_ weights: WeightProvider) { self.weights = weights }
+
+    mutating func param(_ name: String, _ shape: [Int], _ initializer: ParameterInit = .normal) -> Tensor {
+        let t = weights.tensor(name, shape: shape, initializer: initializer, optional: false)
+            ?? Tensor(zeros: shape, requiresGrad: true, name: name)
+        all.append((name, t))
+        return t
+    }
+
+    /// A parameter that may be absent from the checkpoint (nil if absent and not randomly filled).
+    mutating func optionalParam(_ name: String, _ shape: [Int], _ initializer: ParameterInit = .normal) -> Tensor? {
+        guard let t = weights.tensor(name, shape: shape, initializer: initializer, optional: true) else { return nil }
+        all.append((name, t))
+        return t
+    }
+
+    mutating func linear(_ name: String, in inF: Int, out outF: Int) -> Linear {
+        Linear(weight: param(name + ".weight", [outF, inF]), bias: param(name + ".bias", [outF], .zeros))
+    }
+
+    mutating func layerNorm(_ name: String, _ width: Int, eps: Float) -> LayerNorm {
+        LayerNorm(gamma: param(name + ".weight", [width], .ones), beta: param(name + ".bias", [width], .zeros), eps: eps)
+    }
+}
+
+/// y = x Wᵀ + b, PyTorch layout W [out, in].
+public struct Linear {
+    public let weight: Tensor
+    public let bias: Tensor?
+    public func callAsFunction(_ x: Tensor, tape: Tape?) -> Tensor {
+        Ops.linear(x, weight: weight, bias: bias, tape: tape)
+    }
+}
+
+public struct LayerNorm {
+    public let gamma: Tensor
+    public let beta: Tensor
+    public let eps: Float
+    public func callAsFunction(_ x: Tensor, tape: Tape?) -> Tensor {
+        Ops.layerNorm(x, gamma: gamma, beta: beta, eps: eps, tape: tape)
+    }
+}
+
+extension Activation {
+    func callAsFunction(_ x: Tensor, tape: Tape?) -> Tensor {
+        switch self {
+        case .gelu: return Ops.gelu(x, kind: .erf, tape: tape)
+        case .geluNew, .geluPytorchTanh: return Ops.gelu(x, kind: .tanh, tape: tape)
+        case .relu: return Ops.relu(x, tape: tape)
+        }
+    }
+}
+
+/// Dropout settings for one forward pass: probabilities are applied only while training with an RNG.
+struct DropoutContext {
+    let training: Bool
+    func apply(_ x: Tensor, p: Float, rng: inout SeededRNG?, tape: Tape?) -> Tensor {
+        guard training, p > 0, rng != nil else { return x }
+        return Ops.dropout(x, p: p, rng: &rng, tape: tape)
+    }
+}
+
+/// One post-LayerNorm transformer block (BERT, RoBERTa, ALBERT and DistilBERT share this shape;
+/// only the tensor names and where hidden dropout sits differ).
+public final class TransformerLayer {
+    let query: Linear, key: Linear, value: Linear, attentionOutput: Linear
+    let attentionNorm: LayerNorm
+    let ffnIn: Linear, ffnOut: Linear
+    let outputNorm: LayerNorm
+    let heads: Int
+    let activation: Activation
+    let hiddenDropout: Float
+    let attentionDropout: Float
+    /// BERT/ALBERT drop out the attention output projection; DistilBERT does not.
+    let dropoutAfterAttentionOutput: Bool
+
+    init(query: Linear, key: Linear, value: Linear, attentionOutput: Linear, attentionNorm: LayerNorm,
+         ffnIn: Linear, ffnOut: Linear, outputNorm: LayerNorm, heads: Int, activation: Activation,
+         hiddenDropout: Float, attentionDropout: Float, dropoutAfterAttentionOutput: Bool) {
+        self.query = query; self.key = key; self.value = value; self.attentionOutput = attentionOutput
+        self.attentionNorm = attentionNorm; self.ffnIn = ffnIn; self.ffnOut = ffnOut; self.outputNorm = outputNorm
+        self.heads = heads; self.activation = activation
+        self.hiddenDropout = hiddenDropout; self.attentionDropout = attentionDropout
+        self.dropoutAfterAttentionOutput = dropoutAfterAttentionOutput
+    }
+
+    /// x [B*T, H] -> [B*T, H].
+    func forward(_ x: Tensor, batch: Int, seqLen: Int, keyMask: [Float], dropout: DropoutContext,
+                 rng: inout SeededRNG?, tape: Tape?) -> Tensor {
+        let q = query(x, tape: tape), k = key(x, tape: tape), v = value(x, tape: tape)
+        let context = Ops.selfAttention(q: q, k: k, v: v, batch: batch, seqLen: seqLen, heads: heads, keyMask: keyMask,
+                                        dropout: dropout.training ? attentionDropout : 0, rng: &rng, tape: tape)
+        var attended = attentionOutput(context, tape: tape)
+        if dropoutAfterAttentionOutput { attended = dropout.apply(attended, p: hiddenDropout, rng: &rng, tape: tape) }
+        let h1 = attentionNorm(Ops.add(attended, x, tape: tape), tape: tape)
+        let inner = activation(ffnIn(h1, tape: tape), tape: tape)
+        let ffn = dropout.apply(ffnOut(inner, tape: tape), p: hiddenDropout, rng: &rng, tape: tape)
+        return outputNorm(Ops.add(ffn, h1, tape: tape), tape: tape)
+    }
+}

@@ -1,0 +1,23 @@
+import ClozeTensor
+import Foundation
+
+/// What PET and the CLI need from a masked LM, independent of the architecture.
+public protocol MaskedLanguageModel: AnyObject {
+    var config: ModelConfig { get }
+    /// Every trainable tensor once (tied weights appear once), with its Hugging Face name.
+    var parameters: [(name: String, tensor: Tensor)] { get }
+    /// False for a bare encoder checkpoint (e.g. BertModel), which cannot produce MLM logits.
+    var hasMLMHead: Bool { get }
+    /// Final hidden states [B*T, H]. Dropout only when `training` and `rng` is set.
+    func encode(_ batch: EncodedBatch, training: Bool, rng: inout SeededRNG?, tape: Tape?) throws -> Tensor
+    /// MLM logits at rows `positions` of `hidden` (flat b*T+t): [P, V], or [P, R] for only the
+    /// vocabulary rows `vocabularyRows` (e.g. verbalizer tokens). The vocabulary projection is
+    /// computed only there.
+    func mlmLogits(hidden: Tensor, positions: [Int], vocabularyRows: [Int]?, tape: Tape?) throws -> Tensor
+    /// Writes config.json + model.safetensors (F32) in the Hugging Face layout.
+    func save(to directory: String, extraParameters: [(name: String, tensor: Tensor)]) throws
+}
+
+extension MaskedLanguageModel {
+    public func save(to directory: String) throws { try save(to: directory, extraParameters: []) }
+}

@@ -1,2 +1,0 @@
-// Models are built on ClozeTensor.
-import ClozeTensor

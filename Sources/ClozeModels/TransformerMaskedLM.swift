@@ -1,0 +1,159 @@
+import ClozeTensor
+import Foundation
+
+/// How position ids are assigned.
+public enum PositionScheme: Sendable {
+    /// 0, 1, ..., T-1 (BERT, ALBERT, DistilBERT).
+    case sequential
+    /// RoBERTa/XLM-R: non-padding tokens count up from pad+1, padding tokens get pad
+    /// (transformers' create_position_ids_from_input_ids, keyed on input ids == pad id).
+    case afterPadding(padId: Int32)
+}
+
+/// The shared encoder + MLM head. `BertForMaskedLM`, `RobertaForMaskedLM`, `AlbertForMaskedLM` and
+/// `DistilBertForMaskedLM` only differ in how they name and wire these parts.
+public class TransformerMaskedLM: MaskedLanguageModel {
+    public let config: ModelConfig
+    public let embeddings: Embeddings
+    /// ALBERT's embedding_hidden_mapping_in (E -> H); nil elsewhere.
+    let embeddingProjection: Linear?
+    /// Distinct layers (ALBERT: one per group × inner layer).
+    public let layers: [TransformerLayer]
+    /// Index into `layers` for each applied layer, in order (ALBERT repeats shared layers).
+    let schedule: [Int]
+    public let mlmHead: MLMHead?
+    let positionScheme: PositionScheme
+    public let parameters: [(name: String, tensor: Tensor)]
+    /// transformers class name written to config.json by `save` (MLM variant).
+    public let className: String
+    /// The bare-encoder class name (when there is no MLM head).
+    let baseClassName: String
+
+    public var hasMLMHead: Bool { mlmHead != nil }
+
+    init(config: ModelConfig, embeddings: Embeddings, embeddingProjection: Linear?, layers: [TransformerLayer],
+         schedule: [Int], mlmHead: MLMHead?, positionScheme: PositionScheme,
+         parameters: [(name: String, tensor: Tensor)], className: String, baseClassName: String) {
+        self.config = config
+        self.embeddings = embeddings
+        self.embeddingProjection = embeddingProjection
+        self.layers = layers
+        self.schedule = schedule
+        self.mlmHead = mlmHead
+        self.positionScheme = positionScheme
+        // Tied tensors appear once.
+        var seen = Set<ObjectIdentifier>()
+        self.parameters = parameters.filter { seen.insert(ObjectIdentifier($0.tensor)).inserted }
+        self.className = className
+        self.baseClassName = baseClassName
+    }
+
+    /// Position ids for every token of the batch, checked against the position table.
+    func positionIds(_ batch: EncodedBatch) throws -> [Int32] {
+        let (b, t) = (batch.batch, batch.seqLen)
+        var ids = [Int32](repeating: 0, count: b * t)
+        switch positionScheme {
+        case .sequential:
+            for i in 0..<b { for j in 0..<t { ids[i * t + j] = Int32(j) } }
+        case .afterPadding(let pad):
+            for i in 0..<b {
+                var count: Int32 = 0
+                for j in 0..<t {
+                    let isToken = batch.inputIds[i * t + j] != pad
+                    if isToken { count += 1 }
+                    ids[i * t + j] = isToken ? pad + count : pad
+                }
+            }
+        }
+        let limit = config.maxPositions
+        if let worst = ids.max(), Int(worst) >= limit {
+            throw ModelError.input("sequence length \(t) needs position id \(worst) but the model has \(limit) positions (max_position_embeddings); truncate the input")
+        }
+        return ids
+    }
+
+    public func encode(_ batch: EncodedBatch, training: Bool, rng: inout SeededRNG?, tape: Tape?) throws -> Tensor {
+        let n = batch.batch * batch.seqLen
+        guard batch.inputIds.count == n, batch.attentionMask.count == n, batch.tokenTypeIds.count == n else {
+            throw ModelError.input("batch arrays do not hold \(batch.batch)x\(batch.seqLen) values")
+        }
+        guard n > 0 else { throw ModelError.input("empty batch") }
+        let vocab = config.vocabSize
+        if let i = batch.inputIds.firstIndex(where: { $0 < 0 || Int($0) >= vocab }) {
+            throw ModelError.input("token id \(batch.inputIds[i]) at row \(i) is outside the vocabulary of \(vocab) (is the tokenizer for this model?)")
+        }
+        let types: [Int32]
+        if let table = embeddings.tokenType {
+            let tv = table.shape[0]
+            if let i = batch.tokenTypeIds.firstIndex(where: { $0 < 0 || Int($0) >= tv }) {
+                throw ModelError.input("token type id \(batch.tokenTypeIds[i]) at row \(i) is outside type_vocab_size \(tv)")
+            }
+            types = batch.tokenTypeIds
+        } else {
+            types = []
+        }
+        let positions = try positionIds(batch)
+        let context = DropoutContext(training: training)
+        var x = embeddings.forward(ids: batch.inputIds, positions: positions, tokenTypes: types, context: context, rng: &rng, tape: tape)
+        if let projection = embeddingProjection { x = projection(x, tape: tape) }
+        for index in schedule {
+            x = layers[index].forward(x, batch: batch.batch, seqLen: batch.seqLen, keyMask: batch.attentionMask,
+                                      dropout: context, rng: &rng, tape: tape)
+        }
+        return x
+    }
+
+    public func mlmLogits(hidden: Tensor, positions: [Int], vocabularyRows: [Int]?, tape: Tape?) throws -> Tensor {
+        guard let head = mlmHead else {
+            throw ModelError.input("this \(baseClassName) checkpoint has no MLM head; load a *ForMaskedLM checkpoint for MLM logits")
+        }
+        guard hidden.shape.count == 2, hidden.shape[1] == config.hiddenSize else {
+            throw ModelError.input("hidden states must be [B*T, \(config.hiddenSize)], got \(hidden.shape)")
+        }
+        let rows = hidden.shape[0]
+        if let bad = positions.first(where: { $0 < 0 || $0 >= rows }) {
+            throw ModelError.input("mask position \(bad) is outside the \(rows) encoded rows")
+        }
+        if let vocabularyRows, let bad = vocabularyRows.first(where: { $0 < 0 || $0 >= config.vocabSize }) {
+            throw ModelError.input("vocabulary row \(bad) is outside the vocabulary of \(config.vocabSize)")
+        }
+        return head.logits(hidden: hidden, positions: positions, vocabularyRows: vocabularyRows, tape: tape)
+    }
+
+    // MARK: saving
+
+    /// Parameters as saved: a tied decoder is not written (transformers re-ties it on load); a bare
+    /// encoder is written without the base-model prefix, like `BertModel.save_pretrained`.
+    func savedTensors(extra: [(name: String, tensor: Tensor)]) -> [(name: String, shape: [Int], data: [Float])] {
+        let prefix = config.architecture.prefix + "."
+        var out: [(name: String, shape: [Int], data: [Float])] = []
+        var seen = Set<String>()
+        for (name, t) in parameters + extra {
+            var saved = name
+            if mlmHead == nil, name.hasPrefix(prefix) { saved = String(name.dropFirst(prefix.count)) }
+            guard seen.insert(saved).inserted else { continue }
+            out.append((saved, t.shape, t.data))
+        }
+        return out
+    }
+
+    public func save(to directory: String, extraParameters: [(name: String, tensor: Tensor)]) throws {
+        do {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        } catch {
+            throw ModelError.io(file: directory, message: "cannot create directory: \(error.localizedDescription)")
+        }
+        let configPath = (directory as NSString).appendingPathComponent("config.json")
+        let name = mlmHead == nil ? baseClassName : className
+        var config = self.config
+        // Record an explicit untie so transformers does not re-tie a separately trained decoder.
+        if let head = mlmHead, !head.tied { config.raw["tie_word_embeddings"] = .bool(false) }
+        do {
+            try config.jsonForSave(className: name).write(to: URL(fileURLWithPath: configPath), options: .atomic)
+        } catch {
+            throw ModelError.io(file: configPath, message: "cannot write config.json: \(error.localizedDescription)")
+        }
+        try SafeTensorsWriter.write(savedTensors(extra: extraParameters),
+                                    to: (directory as NSString).appendingPathComponent("model.safetensors"))
+    }
+}

@@ -1,0 +1,64 @@
+import ArgumentParser
+import ClozeModels
+import ClozeTensor
+import Foundation
+
+/// `cloze fill-mask "The capital of France is [MASK]."`: the model's top fillers for each mask.
+struct FillMaskCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "fill-mask",
+        abstract: "Print the most likely tokens for each [MASK] in a sentence.")
+
+    @Option(help: "Hugging Face model directory (config.json, model.safetensors, vocab.txt).")
+    var model: String = "../shared/models/minilm-l6-mlm"
+
+    @Option(name: .customLong("top-k"), help: "How many candidates to print per mask.")
+    var topK: Int = 5
+
+    @Option(help: "BLAS threads.")
+    var threads: Int = 1
+
+    @Flag(help: "Print JSON instead of a table.")
+    var json = false
+
+    @Argument(help: "Text with one or more [MASK] (also accepted: <mask>).")
+    var text: String
+
+    func validate() throws {
+        guard topK > 0 else { throw ValidationError("--top-k must be at least 1") }
+        guard threads > 0 else { throw ValidationError("--threads must be at least 1") }
+    }
+
+    func run() throws {
+        guard FileManager.default.fileExists(atPath: (model as NSString).appendingPathComponent("config.json")) else {
+            throw ValidationError("model directory '\(model)' not found (no config.json); pass --model DIR")
+        }
+        BLASThreads.set(threads)
+        let mlm = try ModelLoader.loadMaskedLM(directory: model)
+        // TEMPORARY: WordPiece only, until ClozeTokenizers' tokenizer.json pipeline lands.
+        let tokenizer = try SimpleWordPiece(directory: model)
+        // "[MASK]" works for every model; map the RoBERTa spelling onto the vocabulary's mask token.
+        let normalized = text.replacingOccurrences(of: "<mask>", with: "[MASK]")
+        let ids = tokenizer.encode(normalized)
+        let results = try FillMask.predict(model: mlm, ids: ids, maskId: tokenizer.maskId, topK: topK)
+        if json {
+            let masks: [[String: Any]] = results.enumerated().map { i, candidates in
+                ["mask": i, "candidates": candidates.map {
+                    ["token": tokenizer.tokens[$0.tokenId], "id": $0.tokenId, "probability": Double($0.probability)] as [String: Any]
+                }]
+            }
+            let object: [String: Any] = ["text": text, "model": model, "masks": masks]
+            let data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
+            print(String(decoding: data, as: UTF8.self))
+            return
+        }
+        for (i, candidates) in results.enumerated() {
+            if results.count > 1 { print("mask \(i + 1) of \(results.count):") }
+            for (rank, c) in candidates.enumerated() {
+                let token = tokenizer.tokens[c.tokenId]
+                let padded = token.count < 20 ? token + String(repeating: " ", count: 20 - token.count) : token
+                print(String(format: "%3d. ", rank + 1) + padded + String(format: " %.4f", c.probability))
+            }
+        }
+    }
+}

@@ -1,3 +1,0 @@
-import XCTest
-@testable import ClozeModels
-final class SmokeModelsTests: XCTestCase { func testModuleLoads() { XCTAssertTrue(true) } }
