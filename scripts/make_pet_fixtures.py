@@ -116,8 +116,119 @@ def bert_inputs():
                         "mask": tok.mask_token_id, "unk": tok.unk_token_id}}
 
 
+def pet_training():
+    """PET's training loss (timoschick/pet `mlm` wrapper: MLM logits at the mask -> per label the mean of
+    its verbalizer tokens' logits (convert_mlm_logits_to_cls_logits) -> CrossEntropyLoss; optional
+    auxiliary MLM loss alpha*loss + (1-alpha)*lm_loss), AdamW with PET's no-decay groups, linear
+    warmup schedule, clip_grad_norm_(1.0), on the tiny BERT of Tests/Fixtures/models/tiny-bert with
+    dropout off (eval mode) and a fixed example order. Records the loss of every step."""
+    import torch
+    from transformers import BertForMaskedLM, get_linear_schedule_with_warmup
+    model_dir = os.path.join(ROOT, "Tests", "Fixtures", "models", "tiny-bert")
+    rng = np.random.RandomState(11)
+    PAD, CLS, SEP, MASK = 0, 1, 2, 3
+    V = 120
+
+    def example(length, pair):
+        body = rng.randint(5, V, size=length).tolist()
+        m = int(rng.randint(0, length))
+        body[m] = MASK
+        if pair:
+            cut = length // 2
+            ids = [CLS] + body[:cut] + [SEP] + body[cut:] + [SEP]
+            types = [0] * (cut + 2) + [1] * (length - cut + 1)
+        else:
+            ids = [CLS] + body + [SEP]
+            types = [0] * len(ids)
+        return {"inputIDs": ids, "tokenTypeIDs": types, "maskPosition": ids.index(MASK)}
+
+    labelled = []
+    for i in range(8):
+        f = example(int(rng.randint(5, 18)), pair=(i % 3 == 2))
+        f["label"] = int(i % 2)
+        labelled.append(f)
+    unlabeled = [example(int(rng.randint(5, 18)), pair=False) for _ in range(6)]
+    label_rows = [[10, 20], [30]]                 # label 0 averages two words, label 1 has one
+    cfg = {"steps": 20, "batchSize": 4, "unlabeledBatchSize": 3, "learningRate": 1e-3, "warmupSteps": 3,
+           "weightDecay": 0.01, "adamEpsilon": 1e-8, "maxGradNorm": 1.0}
+
+    def pad(feats):
+        T = max(len(f["inputIDs"]) for f in feats)
+        ids = torch.tensor([f["inputIDs"] + [PAD] * (T - len(f["inputIDs"])) for f in feats])
+        att = torch.tensor([[1] * len(f["inputIDs"]) + [0] * (T - len(f["inputIDs"])) for f in feats])
+        typ = torch.tensor([f["tokenTypeIDs"] + [0] * (T - len(f["inputIDs"])) for f in feats])
+        return ids, att, typ
+
+    def cls_logits(mlm_logits, ids):
+        # PET: logits at the mask, then m2c with -1 filler and the mean over each label's tokens.
+        masked = mlm_logits[ids == MASK]                                   # [B, V]
+        width = max(len(r) for r in label_rows)
+        m2c = torch.tensor([r + [-1] * (width - len(r)) for r in label_rows])
+        filler_len = torch.tensor([len(r) for r in label_rows], dtype=torch.float)
+        out = []
+        for row in masked:
+            c = row[torch.max(torch.zeros_like(m2c), m2c)] * (m2c > 0).float()
+            out.append(c.sum(axis=1) / filler_len)
+        return torch.stack(out)
+
+    def aux_masks(feats):
+        ids, att, typ = pad(feats)
+        T = ids.shape[1]
+        flat = ids.view(-1).clone()
+        cand = [i for i in range(flat.numel()) if att.view(-1)[i] == 1 and int(flat[i]) not in (PAD, CLS, SEP, MASK)]
+        chosen = sorted(rng.choice(cand, size=max(1, int(round(0.15 * len(cand)))), replace=False).tolist())
+        targets = [int(flat[i]) for i in chosen]
+        for i in chosen:
+            r = rng.rand()
+            if r < 0.8: flat[i] = MASK
+            elif r < 0.9: flat[i] = int(rng.randint(0, V))
+        return {"ids": flat.tolist(), "rows": chosen, "targets": targets}
+
+    def run(alpha):
+        torch.manual_seed(0)
+        model = BertForMaskedLM.from_pretrained(model_dir)
+        model.eval()
+        no_decay = ["bias", "LayerNorm.weight"]
+        groups = [
+            {"params": [p for n, p in model.named_parameters() if not any(nd in n for nd in no_decay)], "weight_decay": cfg["weightDecay"]},
+            {"params": [p for n, p in model.named_parameters() if any(nd in n for nd in no_decay)], "weight_decay": 0.0}]
+        opt = torch.optim.AdamW(groups, lr=cfg["learningRate"], eps=cfg["adamEpsilon"])
+        sched = get_linear_schedule_with_warmup(opt, cfg["warmupSteps"], cfg["steps"])
+        losses, masks = [], []
+        for step in range(cfg["steps"]):
+            b = (step * cfg["batchSize"]) % len(labelled)
+            feats = labelled[b:b + cfg["batchSize"]]
+            ids, att, typ = pad(feats)
+            out = model(input_ids=ids, attention_mask=att, token_type_ids=typ)
+            loss = torch.nn.CrossEntropyLoss()(cls_logits(out.logits, ids), torch.tensor([f["label"] for f in feats]))
+            if alpha is not None:
+                u = (step * cfg["unlabeledBatchSize"]) % len(unlabeled)
+                ufeats = unlabeled[u:u + cfg["unlabeledBatchSize"]]
+                m = aux_masks(ufeats)
+                masks.append(m)
+                uids, uatt, utyp = pad(ufeats)
+                lm_labels = torch.full((uids.numel(),), -100, dtype=torch.long)
+                lm_labels[m["rows"]] = torch.tensor(m["targets"])
+                lm = model(input_ids=torch.tensor(m["ids"]).view_as(uids), attention_mask=uatt, token_type_ids=utyp,
+                           labels=lm_labels.view_as(uids))
+                loss = alpha * loss + (1 - alpha) * lm.loss
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), cfg["maxGradNorm"])
+            opt.step()
+            sched.step()
+            model.zero_grad()
+            losses.append(loss.item())
+        return losses, masks
+
+    plain, _ = run(None)
+    aux, masks = run(0.5)
+    return {"modelDirectory": "Tests/Fixtures/models/tiny-bert", "config": cfg, "padID": PAD, "maskID": MASK,
+            "labelRows": label_rows, "labelled": labelled, "unlabeled": unlabeled,
+            "petLosses": plain, "auxAlpha": 0.5, "auxLosses": aux, "auxMasks": masks}
+
+
 if __name__ == "__main__":
-    for name, fn in [("metrics.json", metrics), ("bert_inputs.json", bert_inputs)]:
+    for name, fn in [("metrics.json", metrics), ("bert_inputs.json", bert_inputs), ("pet_training.json", pet_training)]:
         with open(os.path.join(OUT, name), "w") as f:
             json.dump(fn(), f, indent=1, ensure_ascii=False)
             f.write("\n")
