@@ -227,8 +227,58 @@ def pet_training():
             "petLosses": plain, "auxAlpha": 0.5, "auxLosses": aux, "auxMasks": masks}
 
 
+def distillation():
+    """PET's final-classifier distillation: BertForSequenceClassification (tiny-bert-cls fixture, eval mode =
+    no dropout) trained on soft labels with PET's distillation_loss
+    KLDivLoss(reduction='sum')(log_softmax(student/T), softmax(teacher/T)) * T^2 / batch, AdamW with PET's
+    no-decay groups, linear warmup, clip 1.0, fixed order. Records every step's loss."""
+    import torch
+    import torch.nn.functional as F
+    from transformers import BertForSequenceClassification, get_linear_schedule_with_warmup
+    model_dir = os.path.join(ROOT, "Tests", "Fixtures", "models", "tiny-bert-cls")
+    torch.manual_seed(0)
+    model = BertForSequenceClassification.from_pretrained(model_dir)
+    model.eval()
+    L = model.config.num_labels
+    rng = np.random.RandomState(5)
+    feats = []
+    for i in range(8):
+        n = int(rng.randint(4, 20))
+        feats.append({"inputIDs": [1] + rng.randint(5, 120, size=n).tolist() + [2]})
+    teacher = (rng.randn(8, L) * 2).tolist()
+    cfg = {"steps": 20, "batchSize": 4, "learningRate": 1e-3, "warmupSteps": 2, "weightDecay": 0.01,
+           "adamEpsilon": 1e-8, "maxGradNorm": 1.0, "temperature": 2.0}
+    no_decay = ["bias", "LayerNorm.weight"]
+    groups = [
+        {"params": [p for n, p in model.named_parameters() if not any(nd in n for nd in no_decay)], "weight_decay": cfg["weightDecay"]},
+        {"params": [p for n, p in model.named_parameters() if any(nd in n for nd in no_decay)], "weight_decay": 0.0}]
+    opt = torch.optim.AdamW(groups, lr=cfg["learningRate"], eps=cfg["adamEpsilon"])
+    sched = get_linear_schedule_with_warmup(opt, cfg["warmupSteps"], cfg["steps"])
+    T = cfg["temperature"]
+    losses = []
+    for step in range(cfg["steps"]):
+        b = (step * cfg["batchSize"]) % len(feats)
+        batch = feats[b:b + cfg["batchSize"]]
+        W = max(len(f["inputIDs"]) for f in batch)
+        ids = torch.tensor([f["inputIDs"] + [0] * (W - len(f["inputIDs"])) for f in batch])
+        att = (ids != 0).long()
+        att[:, 0] = 1
+        logits = model(input_ids=ids, attention_mask=att, token_type_ids=torch.zeros_like(ids)).logits
+        targets = torch.tensor(teacher[b:b + cfg["batchSize"]])
+        loss = torch.nn.KLDivLoss(reduction="sum")(F.log_softmax(logits / T, dim=-1), F.softmax(targets / T, dim=-1)) * (T ** 2) / logits.size(0)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), cfg["maxGradNorm"])
+        opt.step()
+        sched.step()
+        model.zero_grad()
+        losses.append(loss.item())
+    return {"modelDirectory": "Tests/Fixtures/models/tiny-bert-cls", "numLabels": L, "config": cfg,
+            "features": feats, "teacherLogits": teacher, "losses": losses}
+
+
 if __name__ == "__main__":
-    for name, fn in [("metrics.json", metrics), ("bert_inputs.json", bert_inputs), ("pet_training.json", pet_training)]:
+    for name, fn in [("metrics.json", metrics), ("bert_inputs.json", bert_inputs), ("pet_training.json", pet_training),
+                     ("distillation.json", distillation)]:
         with open(os.path.join(OUT, name), "w") as f:
             json.dump(fn(), f, indent=1, ensure_ascii=False)
             f.write("\n")

@@ -57,7 +57,8 @@ struct TaskOptions: ParsableArguments {
             try r.write(to: (out as NSString).appendingPathComponent("results.json"))
         }
         func line(_ name: String, _ s: ScoreSummary) {
-            print(String(format: "%-48@ acc %.2f ± %.2f  macro-F1 %.2f ± %.2f", name as NSString,
+            let padded = name.count < 56 ? name + String(repeating: " ", count: 56 - name.count) : name
+            print(padded + String(format: " acc %.2f ± %.2f  macro-F1 %.2f ± %.2f",
                          100 * s.accuracyMean, 100 * s.accuracyStd, 100 * s.macroF1Mean, 100 * s.macroF1Std)
                   + (s.metricMean.map { String(format: "  %@ %.2f ± %.2f", r.metric, 100 * $0, 100 * (s.metricStd ?? 0)) } ?? ""))
         }
@@ -67,7 +68,7 @@ struct TaskOptions: ParsableArguments {
         if let s = r.ensembleWeighted { line("ensemble (weighted by train acc)", s) }
         if let s = r.finalClassifier { line("distilled classifier", s) }
         if let s = r.fineTuning { line("fine-tuning baseline", s) }
-        for t in r.timings { print(String(format: "time %-20@ %8.1f s", t.phase as NSString, t.seconds)) }
+        for t in r.timings { print("time " + t.phase + String(repeating: " ", count: max(1, 20 - t.phase.count)) + String(format: "%8.1f s", t.seconds)) }
     }
 }
 
