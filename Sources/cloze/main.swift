@@ -4,6 +4,7 @@ struct Cloze: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cloze",
         abstract: "Few-shot prompt-based learning on masked language models.",
-        subcommands: [FillMaskCommand.self, BenchCommand.self, TokenizeCommand.self, BenchTokenizerCommand.self])
+        subcommands: [FillMaskCommand.self, BenchCommand.self, TokenizeCommand.self, BenchTokenizerCommand.self,
+                      TrainCommand.self, EvalCommand.self])
 }
 Cloze.main()

@@ -1,0 +1,128 @@
+import Foundation
+
+/// A task file in `datasets/<task>.json`: its data files, format, labels, prompts and metric.
+public struct TaskDescriptor: Codable, Sendable, Equatable {
+    public struct PromptSet: Codable, Sendable, Equatable {
+        /// Pattern file, relative to the repository root (the parent of `datasets/`).
+        public var patterns: String
+        /// Verbalizer file used with every pattern of `patterns`.
+        public var verbalizer: String
+    }
+    public enum Metric: String, Codable, Sendable {
+        case acc, f1, macroF1 = "macro-f1", mcc, pearson
+    }
+
+    public var name: String
+    public var description: String?
+    /// True for tasks whose files the user supplies (not in ../shared/datasets).
+    public var userSupplied: Bool?
+    public var format: DataFormat
+    /// Split name → path relative to the data root; `{seed}` is replaced by the split seed.
+    public var splits: [String: String]
+    /// LM-BFF split seeds, when the splits contain `{seed}`.
+    public var seeds: [Int]?
+    public var labels: [String]
+    /// Human-readable label names, same order as `labels`.
+    public var labelNames: [String]?
+    public var prompts: [PromptSet]
+    public var metric: Metric
+    /// Positive class for binary F1.
+    public var positiveLabel: String?
+    public var maxLength: Int?
+    public var notes: String?
+
+    /// Where the descriptor was loaded from (not part of the JSON).
+    public var path: String = ""
+    enum CodingKeys: String, CodingKey {
+        case name, description, userSupplied, format, splits, seeds, labels, labelNames, prompts, metric,
+             positiveLabel, maxLength, notes
+    }
+
+    public static func load(path: String) throws -> TaskDescriptor {
+        let bytes = try TextFile.readBytes(path: path)
+        _ = try TextFile.decodeUTF8(bytes, file: path)
+        do {
+            var t = try JSONDecoder().decode(TaskDescriptor.self, from: Data(bytes))
+            t.path = path
+            try t.check()
+            return t
+        } catch let e as PETError {
+            throw e
+        } catch let DecodingError.keyNotFound(key, ctx) {
+            throw PETError(.badTaskDescriptor, "missing key '\(key.stringValue)'\(Self.where_(ctx))", at: SourceLocation(file: path))
+        } catch let DecodingError.dataCorrupted(ctx) {
+            throw PETError(.badTaskDescriptor, "invalid JSON or value\(Self.where_(ctx)): \(ctx.debugDescription)", at: SourceLocation(file: path))
+        } catch let DecodingError.typeMismatch(_, ctx) {
+            throw PETError(.badTaskDescriptor, "wrong type\(Self.where_(ctx)): \(ctx.debugDescription)", at: SourceLocation(file: path))
+        } catch {
+            throw PETError(.badTaskDescriptor, "cannot read task descriptor: \(error)", at: SourceLocation(file: path))
+        }
+    }
+
+    private static func where_(_ ctx: DecodingError.Context) -> String {
+        ctx.codingPath.isEmpty ? "" : " at " + ctx.codingPath.map { $0.intValue.map(String.init) ?? $0.stringValue }.joined(separator: ".")
+    }
+
+    func check() throws {
+        let loc = SourceLocation(file: path)
+        if labels.isEmpty { throw PETError(.badTaskDescriptor, "\"labels\" is empty", at: loc) }
+        if Set(labels).count != labels.count { throw PETError(.badTaskDescriptor, "\"labels\" has duplicates", at: loc) }
+        if let n = labelNames, n.count != labels.count {
+            throw PETError(.badTaskDescriptor, "\"labelNames\" has \(n.count) entries but \"labels\" has \(labels.count)", at: loc)
+        }
+        if prompts.isEmpty { throw PETError(.badTaskDescriptor, "\"prompts\" is empty: expected at least one {patterns, verbalizer}", at: loc) }
+        if metric == .f1 && (positiveLabel.map { !labels.contains($0) } ?? true) {
+            throw PETError(.badTaskDescriptor, "metric f1 needs \"positiveLabel\" set to one of the labels", at: loc)
+        }
+        if format.labelColumn == nil { throw PETError(.badTaskDescriptor, "\"format.labelColumn\" is missing", at: loc) }
+    }
+
+    /// Repository root: the parent of the folder holding the descriptor.
+    public var repositoryRoot: String {
+        URL(fileURLWithPath: path).deletingLastPathComponent().deletingLastPathComponent().path
+    }
+
+    /// Absolute path of a pattern/verbalizer file named in the descriptor.
+    public func resolveRepositoryPath(_ p: String) -> String {
+        p.hasPrefix("/") ? p : URL(fileURLWithPath: repositoryRoot).appendingPathComponent(p).path
+    }
+
+    /// Path of a split under `dataRoot` (default `<repo>/../shared/datasets`), with `{seed}` filled in.
+    public func splitPath(_ split: String, seed: Int? = nil, dataRoot: String? = nil) throws -> String {
+        guard var rel = splits[split] else {
+            throw PETError(.badTaskDescriptor, "task '\(name)' has no split '\(split)' (splits: \(splits.keys.sorted().joined(separator: ", ")))",
+                           at: SourceLocation(file: path))
+        }
+        if rel.contains("{seed}") {
+            guard let seed else {
+                throw PETError(.badTaskDescriptor, "split '\(split)' of task '\(name)' needs a seed (one of \(seeds ?? []))", at: SourceLocation(file: path))
+            }
+            rel = rel.replacingOccurrences(of: "{seed}", with: String(seed))
+        }
+        if rel.hasPrefix("/") { return rel }
+        let root = dataRoot ?? URL(fileURLWithPath: repositoryRoot).appendingPathComponent("../shared/datasets").standardized.path
+        return URL(fileURLWithPath: root).appendingPathComponent(rel).path
+    }
+
+    /// Loads one split.
+    public func loadSplit(_ split: String, seed: Int? = nil, dataRoot: String? = nil) throws -> Dataset {
+        try DatasetLoader.load(path: splitPath(split, seed: seed, dataRoot: dataRoot), format: format, labels: labels)
+    }
+
+    /// Loads and checks all prompt sets: every pattern's slots against the data's columns, every
+    /// verbalizer's labels against the task's labels.
+    public func loadPrompts(columns: [String]) throws -> [(patterns: [Pattern], verbalizer: Verbalizer)] {
+        try prompts.map { set in
+            let patterns = try PatternParser.load(path: resolveRepositoryPath(set.patterns))
+            for p in patterns { try p.validate(columns: columns) }
+            let v = try Verbalizer.load(path: resolveRepositoryPath(set.verbalizer))
+            for e in v.entries where !labels.contains(e.label) {
+                throw PETError(.labelNotInData, "label '\(e.label)' is not a label of task '\(name)' (labels: \(labels.joined(separator: ", ")))", at: e.location)
+            }
+            for l in labels where !v.labels.contains(l) {
+                throw PETError(.labelWithoutWords, "task label '\(l)' has no words: add a line '\(l): word'", at: SourceLocation(file: v.file))
+            }
+            return (patterns, v)
+        }
+    }
+}

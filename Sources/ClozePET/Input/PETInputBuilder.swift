@@ -1,0 +1,107 @@
+/// One assembled model input for a pattern and an example.
+public struct PETInput: Sendable, Equatable {
+    public var inputIDs: [Int32]
+    public var tokenTypeIDs: [Int32]
+    /// Index of the mask token in `inputIDs`.
+    public var maskPosition: Int
+    /// Tokens removed from shortenable slots to fit `maxLength`.
+    public var removedTokens: Int
+}
+
+/// Turns (pattern, example) into token ids: literal pieces are tokenised once at construction, slots
+/// per example; too-long inputs lose tokens from the end of shortenable slots only.
+///
+/// Shortening follows PET's `truncate`: one token at a time, from the segment with more shortenable
+/// tokens (the second on a tie); inside that segment from the longest shortenable slot (the later one on
+/// a tie; PET has one shortenable slot per segment in all its patterns, where both rules agree).
+public struct PETInputBuilder {
+    public let pattern: Pattern
+    public let maxLength: Int
+    let layout: SpecialTokenLayout
+    let maskID: Int32
+    /// Per segment, per element: literal ids (pre-tokenised) or nil for slots/mask.
+    let literalIDs: [[[Int32]?]]
+    let tokenize: (String) -> [Int32]
+
+    public init(pattern: Pattern, vocabulary: any TokenVocabulary, maxLength: Int) {
+        self.pattern = pattern
+        self.maxLength = maxLength
+        self.layout = vocabulary.specialTokens
+        self.maskID = vocabulary.maskTokenID
+        self.tokenize = { vocabulary.tokenIDs($0) }
+        self.literalIDs = pattern.segments.map { seg in
+            seg.map { el -> [Int32]? in
+                if case .text(let t) = el.piece { return vocabulary.tokenIDs(el.spaceBefore ? " " + t : t) }
+                return nil
+            }
+        }
+    }
+
+    /// Assembles the input for one example (column name → text). `location` names the example in errors.
+    public func build(_ example: [String: String], location: SourceLocation? = nil) throws -> PETInput {
+        // parts[s][e]: token ids of element e of segment s.
+        var parts: [[[Int32]]] = []
+        var shortenable: [[Bool]] = []
+        for (s, seg) in pattern.segments.enumerated() {
+            var p: [[Int32]] = []
+            var sh: [Bool] = []
+            for (e, el) in seg.enumerated() {
+                switch el.piece {
+                case .text:
+                    p.append(literalIDs[s][e]!); sh.append(false)
+                case .mask:
+                    p.append([maskID]); sh.append(false)
+                case .slot(let name, let canShorten):
+                    guard let value = example[name] else {
+                        throw PETError(.missingField, "example has no column '\(name)' needed by pattern \(pattern.location)",
+                                       at: location)
+                    }
+                    p.append(tokenize(el.spaceBefore ? " " + value : value)); sh.append(canShorten)
+                }
+            }
+            parts.append(p); shortenable.append(sh)
+        }
+
+        var total = layout.count(segments: parts.count) + parts.reduce(0) { $0 + $1.reduce(0) { $0 + $1.count } }
+        let removed = max(0, total - maxLength)
+        if removed > 0 {
+            var shortTotal = parts.indices.map { s in parts[s].indices.reduce(0) { shortenable[s][$1] ? $0 + parts[s][$1].count : $0 } }
+            while total > maxLength {
+                let a = shortTotal[0]
+                let b = shortTotal.count > 1 ? shortTotal[1] : 0
+                if a == 0 && b == 0 {
+                    throw PETError(.cannotShorten,
+                        "input needs \(total) tokens but max length is \(maxLength) and no shortenable slot has tokens left; mark a slot {name:shorten} in pattern \(pattern.location) or raise the max length",
+                        at: location)
+                }
+                let s = (shortTotal.count == 1 || a > b) ? 0 : 1
+                var best = -1
+                for e in parts[s].indices where shortenable[s][e] && !parts[s][e].isEmpty {
+                    if best < 0 || parts[s][e].count >= parts[s][best].count { best = e }
+                }
+                parts[s][best].removeLast()
+                shortTotal[s] -= 1
+                total -= 1
+            }
+        }
+
+        var ids = layout.prefix
+        ids.reserveCapacity(total)
+        var maskPosition = -1
+        for (s, seg) in parts.enumerated() {
+            if s == 1 { ids += layout.separator }
+            for (e, p) in seg.enumerated() {
+                if case .mask = pattern.segments[s][e].piece { maskPosition = ids.count }
+                ids += p
+            }
+        }
+        ids += layout.suffix
+        var types = [Int32](repeating: 0, count: ids.count)
+        if parts.count > 1 {
+            for i in (layout.prefix.count + parts[0].reduce(0) { $0 + $1.count } + layout.separator.count)..<ids.count {
+                types[i] = layout.secondSegmentTypeID
+            }
+        }
+        return PETInput(inputIDs: ids, tokenTypeIDs: types, maskPosition: maskPosition, removedTokens: removed)
+    }
+}

@@ -1,0 +1,66 @@
+/// One parsed pattern line (grammar in docs/PATTERNS.md).
+///
+/// A pattern has one or two segments (split by `[SEP]`); each segment is a list of elements. Whitespace
+/// in the line is kept only as the `spaceBefore` flag of the element it precedes: byte-level BPE and
+/// SentencePiece models tokenise a piece that follows a space together with that space (`Ġwas`), so the
+/// input builder passes `" " + piece` to the tokenizer when the flag is set. The first element of a
+/// segment never has a space before it (a segment starts fresh, as in Hugging Face pair encoding).
+public struct Pattern: Sendable, Equatable {
+    public enum Piece: Sendable, Equatable {
+        /// Literal text, without its surrounding whitespace.
+        case text(String)
+        /// A column of the example; `shortenable` slots may lose tokens from their end when too long.
+        case slot(name: String, shortenable: Bool)
+        /// The single mask; becomes the model's own mask token id.
+        case mask
+    }
+
+    public struct Element: Sendable, Equatable {
+        public var piece: Piece
+        public var spaceBefore: Bool
+        /// 1-based column (Unicode scalars) where the element starts, for error messages.
+        public var column: Int
+        public init(_ piece: Piece, spaceBefore: Bool, column: Int) {
+            self.piece = piece; self.spaceBefore = spaceBefore; self.column = column
+        }
+    }
+
+    /// One segment, or two when the line contains `[SEP]`.
+    public var segments: [[Element]]
+    /// File and line of the pattern.
+    public var location: SourceLocation
+    /// The line as written (without the newline).
+    public var source: String
+
+    public init(segments: [[Element]], location: SourceLocation, source: String) {
+        self.segments = segments; self.location = location; self.source = source
+    }
+
+    /// Slot names in order of appearance (with repeats).
+    public var slotNames: [String] {
+        segments.flatMap { $0 }.compactMap { if case .slot(let n, _) = $0.piece { return n } else { return nil } }
+    }
+
+    /// (segment, element index) of the mask.
+    public var maskIndex: (segment: Int, element: Int) {
+        for (s, seg) in segments.enumerated() {
+            for (e, el) in seg.enumerated() where el.piece == .mask { return (s, e) }
+        }
+        return (0, 0) // unreachable for parsed patterns: the parser rejects lines without a mask
+    }
+
+    /// Checks every slot against the task's column names (aliases such as text_a included).
+    public func validate(columns: [String]) throws {
+        let known = Set(columns)
+        for seg in segments {
+            for el in seg {
+                if case .slot(let name, _) = el.piece, !known.contains(name) {
+                    var loc = location; loc.column = el.column
+                    throw PETError(.unknownSlot,
+                        "unknown slot {\(name)}: expected one of the task's columns \(columns.sorted().map { "{\($0)}" }.joined(separator: ", "))",
+                        at: loc)
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,61 @@
+import ClozeModels
+import ClozeTensor
+
+/// Label logits of a masked LM under one verbalizer: MLM logits at the mask, only for the
+/// verbalizer's vocabulary rows, then per label the mean over its words (PET's
+/// `convert_mlm_logits_to_cls_logits`).
+public struct PETScorer {
+    public let model: any MaskedLanguageModel
+    public let verbalizer: ResolvedVerbalizer
+    /// [labels, rows] averaging matrix, a constant (nil when every label has one word in row order).
+    let averaging: Tensor?
+
+    public init(model: any MaskedLanguageModel, verbalizer: ResolvedVerbalizer) {
+        self.model = model
+        self.verbalizer = verbalizer
+        let r = verbalizer.vocabularyRows.count, l = verbalizer.labels.count
+        if verbalizer.labelColumns == (0..<l).map({ [$0] }) && r == l {
+            averaging = nil
+        } else {
+            var w = [Float](repeating: 0, count: l * r)
+            for (label, cols) in verbalizer.labelColumns.enumerated() {
+                for c in cols { w[label * r + c] = 1 / Float(cols.count) }
+            }
+            averaging = Tensor(shape: [l, r], data: w)
+        }
+    }
+
+    /// Label logits [B, labels] of a batch.
+    public func labelLogits(_ batch: PETBatch, training: Bool, rng: inout SeededRNG?, tape: Tape?) throws -> Tensor {
+        let hidden = try model.encode(batch.encoded, training: training, rng: &rng, tape: tape)
+        return try labelLogits(hidden: hidden, maskRows: batch.maskRows, tape: tape)
+    }
+
+    public func labelLogits(hidden: Tensor, maskRows: [Int], tape: Tape?) throws -> Tensor {
+        let words = try model.mlmLogits(hidden: hidden, positions: maskRows, vocabularyRows: verbalizer.vocabularyRows, tape: tape)
+        guard let averaging else { return words }
+        return Ops.linear(words, weight: averaging, bias: nil, tape: tape)
+    }
+
+    /// Label logits [N, labels] of many features without gradients. Batches are formed from
+    /// length-sorted features (little padding) and the rows are returned in the input order.
+    public func predict(_ features: [PETFeature], batchSize: Int, padID: Int32,
+                        progress: ((Int) -> Void)? = nil) throws -> [Float] {
+        let l = verbalizer.labels.count
+        var out = [Float](repeating: 0, count: features.count * l)
+        let order = features.indices.sorted { features[$0].input.inputIDs.count < features[$1].input.inputIDs.count }
+        var noRNG: SeededRNG? = nil
+        var done = 0
+        for start in stride(from: 0, to: order.count, by: max(1, batchSize)) {
+            let idx = Array(order[start..<min(start + batchSize, order.count)])
+            let batch = try PETBatch(idx.map { features[$0] }, padID: padID)
+            let logits = try labelLogits(batch, training: false, rng: &noRNG, tape: nil)
+            for (j, i) in idx.enumerated() {
+                for c in 0..<l { out[i * l + c] = logits.data[j * l + c] }
+            }
+            done += idx.count
+            progress?(done)
+        }
+        return out
+    }
+}

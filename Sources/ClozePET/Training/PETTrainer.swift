@@ -1,0 +1,124 @@
+import ClozeModels
+import ClozeTensor
+import Foundation
+
+/// Hyper-parameters of one PET fine-tuning run (defaults: PET's, except where noted).
+public struct PETTrainingConfig: Sendable {
+    public var maxSteps = 250
+    public var batchSize = 4
+    public var learningRate: Float = 1e-5
+    public var weightDecay: Float = 0.01
+    public var adamEpsilon: Float = 1e-8
+    public var warmupSteps = 0
+    public var maxGradNorm: Float = 1.0
+    /// Seeds the example order and dropout.
+    public var seed: UInt64 = 42
+    /// Dropout as configured by the model (training mode). Off: deterministic steps (parity tests).
+    public var dropout = true
+    /// Shuffle the examples every epoch (PET's RandomSampler). Off: fixed order, wrapping around.
+    public var shuffle = true
+    /// Auxiliary MLM loss on unlabelled batches: loss = alpha·PET + (1 − alpha)·MLM (PET's `--lm_training`,
+    /// alpha 0.9999). nil = off.
+    public var alpha: Float? = nil
+    public var unlabeledBatchSize = 16
+    public var mlmProbability: Float = 0.15
+    public init() {}
+}
+
+public struct PETTrainingLog: Sendable {
+    /// Loss of every optimizer step (the combined loss when the auxiliary MLM loss is on).
+    public var stepLosses: [Float] = []
+    public var seconds: Double = 0
+}
+
+/// PET fine-tuning of one masked LM with one pattern and verbalizer: cross-entropy over the
+/// verbalizer's label logits at the mask; AdamW (no decay on biases and LayerNorm weights, as PET),
+/// linear warmup/decay schedule, gradient clipping, seeded shuffling, dynamic padding per batch.
+public struct PETTrainer {
+    public var config: PETTrainingConfig
+    public let scorer: PETScorer
+    public let padID: Int32
+    public let maskID: Int32
+    /// Ids never chosen for auxiliary masking (CLS, SEP, PAD, MASK, ...).
+    public let specialIDs: Set<Int32>
+    /// Replaces the random auxiliary masking (tests inject the reference's masks): given the batch,
+    /// returns corrupted ids, masked flat rows and their targets.
+    public var auxiliaryMasker: ((EncodedBatch, inout SeededRNG) -> (ids: [Int32], rows: [Int], targets: [Int]))?
+
+    public init(config: PETTrainingConfig, scorer: PETScorer, padID: Int32, maskID: Int32, specialIDs: Set<Int32>) {
+        self.config = config; self.scorer = scorer; self.padID = padID; self.maskID = maskID; self.specialIDs = specialIDs
+    }
+
+    /// Batches of example indices for `steps` steps: epochs of a (seeded) permutation, last partial
+    /// batch of an epoch kept (DataLoader drop_last=False).
+    static func schedule(count: Int, batchSize: Int, steps: Int, shuffle: Bool, rng: inout SeededRNG) -> [[Int]] {
+        var out: [[Int]] = []
+        while out.count < steps {
+            var order = Array(0..<count)
+            if shuffle { FewShotSampler.shuffle(&order, &rng) }
+            for s in stride(from: 0, to: count, by: batchSize) where out.count < steps {
+                out.append(Array(order[s..<min(s + batchSize, count)]))
+            }
+        }
+        return out
+    }
+
+    public func train(_ features: [PETFeature], unlabeled: [PETFeature] = [],
+                      progress: ((_ step: Int, _ loss: Float) -> Void)? = nil) throws -> PETTrainingLog {
+        guard !features.isEmpty else { throw PETError(.emptyDataset, "no training examples") }
+        guard features.allSatisfy({ $0.label != nil }) else { throw PETError(.unknownLabel, "PET training needs labelled examples") }
+        if config.alpha != nil && unlabeled.isEmpty {
+            throw PETError(.emptyDataset, "the auxiliary MLM loss (alpha) needs unlabelled examples")
+        }
+        let start = Date()
+        let model = scorer.model
+        let params = model.parameters
+        for p in params { p.tensor.requiresGrad = true }
+        let noDecay = Set(params.filter { $0.name.contains("bias") || $0.name.contains("LayerNorm.weight") }.map { ObjectIdentifier($0.tensor) })
+        let opt = AdamW(parameters: params.map(\.tensor), learningRate: config.learningRate, eps: config.adamEpsilon,
+                        weightDecay: config.weightDecay, noDecay: noDecay)
+        let lr = LinearSchedule(baseLR: config.learningRate, warmupSteps: config.warmupSteps, totalSteps: config.maxSteps)
+        var orderRNG = SeededRNG(seed: config.seed)
+        var dropoutRNG: SeededRNG? = config.dropout ? SeededRNG(seed: config.seed &+ 1) : nil
+        var maskRNG = SeededRNG(seed: config.seed &+ 2)
+        let batches = Self.schedule(count: features.count, batchSize: config.batchSize, steps: config.maxSteps,
+                                    shuffle: config.shuffle, rng: &orderRNG)
+        let unlabeledBatches = config.alpha == nil ? [] :
+            Self.schedule(count: unlabeled.count, batchSize: config.unlabeledBatchSize, steps: config.maxSteps,
+                          shuffle: config.shuffle, rng: &orderRNG)
+        var log = PETTrainingLog()
+        log.stepLosses.reserveCapacity(config.maxSteps)
+        for (step, idx) in batches.enumerated() {
+            let tape = Tape()
+            let batch = try PETBatch(idx.map { features[$0] }, padID: padID)
+            let logits = try scorer.labelLogits(batch, training: config.dropout, rng: &dropoutRNG, tape: tape)
+            var loss = Ops.crossEntropy(logits, targets: batch.labels.map { $0! }, tape: tape)
+            if let alpha = config.alpha {
+                let ub = try PETBatch(unlabeledBatches[step].map { unlabeled[$0] }, padID: padID)
+                let m = auxiliaryMasker?(ub.encoded, &maskRNG)
+                    ?? AuxiliaryMLM.mask(ub.encoded.inputIds, attention: ub.encoded.attentionMask, specialIDs: specialIDs,
+                                         maskID: maskID, vocabSize: model.config.vocabSize,
+                                         probability: config.mlmProbability, rng: &maskRNG)
+                if !m.rows.isEmpty {
+                    var enc = ub.encoded
+                    enc.inputIds = m.ids
+                    let hidden = try model.encode(enc, training: config.dropout, rng: &dropoutRNG, tape: tape)
+                    let mlm = try model.mlmLogits(hidden: hidden, positions: m.rows, vocabularyRows: nil, tape: tape)
+                    let mlmLoss = Ops.crossEntropy(mlm, targets: m.targets, tape: tape)
+                    loss = Ops.addScaled(loss, mlmLoss, alpha: alpha, beta: 1 - alpha, tape: tape)
+                } else {
+                    loss = Ops.scale(loss, by: alpha, tape: tape)
+                }
+            }
+            tape.backward(loss)
+            _ = clipGradNorm(opt.parameters, maxNorm: config.maxGradNorm)
+            opt.learningRate = lr.lr(atStep: step)
+            opt.step()
+            opt.zeroGrad()
+            log.stepLosses.append(loss.item)
+            progress?(step + 1, loss.item)
+        }
+        log.seconds = Date().timeIntervalSince(start)
+        return log
+    }
+}

@@ -1,0 +1,127 @@
+import ArgumentParser
+import ClozeModels
+import ClozePET
+import ClozeTensor
+import Foundation
+
+/// Options shared by `cloze train` and `cloze eval`.
+struct TaskOptions: ParsableArguments {
+    @Option(help: "Task: a datasets/*.json file or a task name (e.g. sst-2).")
+    var task: String
+
+    @Option(help: "Hugging Face masked-LM directory.")
+    var model: String = "../shared/models/minilm-l6-mlm"
+
+    @Option(help: "Comma-separated split seeds (default: the task's seeds).")
+    var seeds: String?
+
+    @Option(help: "Examples per class sampled from the train split (default: the split as is).")
+    var k: Int?
+
+    @Option(name: .customLong("max-length"), help: "Maximum input length in tokens (default: the task's).")
+    var maxLength: Int?
+
+    @Option(name: .customLong("eval-batch-size")) var evalBatchSize = 32
+    @Option(name: .customLong("test-limit"), help: "Evaluate on the first N test examples only.") var testLimit: Int?
+    @Option(name: .customLong("data-root"), help: "Root of the data files (default: ../shared/datasets).") var dataRoot: String?
+    @Option(help: "BLAS threads.") var threads = 1
+    @Option(help: "Directory for results.json.") var out: String?
+    @Flag(name: .customLong("no-progress")) var noProgress = false
+
+    func loadTask() throws -> TaskDescriptor {
+        var path = task
+        if !path.hasSuffix(".json") { path = "datasets/\(task).json" }
+        return try TaskDescriptor.load(path: path)
+    }
+
+    func experimentOptions(task t: TaskDescriptor) throws -> PETExperimentOptions {
+        guard FileManager.default.fileExists(atPath: (model as NSString).appendingPathComponent("config.json")) else {
+            throw ValidationError("model directory '\(model)' not found (no config.json); pass --model DIR")
+        }
+        let seedList: [Int]
+        if let seeds {
+            seedList = try seeds.split(separator: ",").map {
+                guard let s = Int($0.trimmingCharacters(in: .whitespaces)) else { throw ValidationError("--seeds: '\($0)' is not an integer") }
+                return s
+            }
+        } else { seedList = t.seeds ?? [42] }
+        var o = PETExperimentOptions(modelDirectory: model, seeds: seedList)
+        o.k = k; o.maxLength = maxLength; o.evalBatchSize = evalBatchSize; o.testLimit = testLimit
+        o.dataRoot = dataRoot; o.threads = threads; o.progress = !noProgress
+        return o
+    }
+
+    func finish(_ r: RunResults) throws {
+        if let out {
+            try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+            try r.write(to: (out as NSString).appendingPathComponent("results.json"))
+        }
+        func line(_ name: String, _ s: ScoreSummary) {
+            let padded = name.count < 56 ? name + String(repeating: " ", count: 56 - name.count) : name
+            print(padded + String(format: " acc %.2f ± %.2f  macro-F1 %.2f ± %.2f",
+                         100 * s.accuracyMean, 100 * s.accuracyStd, 100 * s.macroF1Mean, 100 * s.macroF1Std)
+                  + (s.metricMean.map { String(format: "  %@ %.2f ± %.2f", r.metric, 100 * $0, 100 * (s.metricStd ?? 0)) } ?? ""))
+        }
+        for p in r.zeroShot { line("zero-shot  " + p.pattern, p.scores) }
+        for p in r.patterns { line("PET        " + p.pattern, p.scores) }
+        if let s = r.ensembleMean { line("ensemble (mean)", s) }
+        if let s = r.ensembleWeighted { line("ensemble (weighted by train acc)", s) }
+        if let s = r.finalClassifier { line("distilled classifier", s) }
+        if let s = r.fineTuning { line("fine-tuning baseline", s) }
+        for t in r.timings { print("time " + t.phase + String(repeating: " ", count: max(1, 20 - t.phase.count)) + String(format: "%8.1f s", t.seconds)) }
+    }
+}
+
+struct TrainCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "train",
+        abstract: "PET: train one model per pattern, ensemble, distil; with zero-shot and fine-tuning baselines.")
+
+    @OptionGroup var common: TaskOptions
+    @Option(help: "Training steps per pattern model.") var steps = 250
+    @Option(name: .customLong("batch-size")) var batchSize = 4
+    @Option(help: "Learning rate.") var lr: Float = 1e-5
+    @Option(help: "Warmup steps.") var warmup = 0
+    @Option(help: "Repetitions per pattern.") var repetitions = 1
+    @Option(help: "Auxiliary MLM loss weight (PET alpha, e.g. 0.9999); needs --unlabeled.") var alpha: Float?
+    @Option(help: "Unlabelled pool size (from the task's 'unlabeled' split) for ensembling and distillation.") var unlabeled = 0
+    @Option(name: .customLong("distill-steps")) var distillSteps = 500
+    @Option(name: .customLong("distill-batch-size")) var distillBatchSize = 16
+    @Option(name: .customLong("distill-lr")) var distillLR: Float = 5e-5
+    @Option(help: "Distillation temperature.") var temperature: Float = 2
+    @Option(name: .customLong("fine-tune-steps")) var fineTuneSteps = 250
+    @Option(name: .customLong("fine-tune-lr")) var fineTuneLR: Float = 1e-5
+    @Flag(name: .customLong("no-zero-shot")) var noZeroShot = false
+    @Flag(name: .customLong("no-fine-tune")) var noFineTune = false
+    @Flag(name: .customLong("no-distill")) var noDistill = false
+
+    func run() throws {
+        let task = try common.loadTask()
+        var o = try common.experimentOptions(task: task)
+        o.training.maxSteps = steps; o.training.batchSize = batchSize; o.training.learningRate = lr
+        o.training.warmupSteps = warmup; o.training.alpha = alpha
+        o.repetitions = repetitions; o.unlabeledCount = unlabeled; o.temperature = temperature
+        o.distill = !noDistill
+        o.distillation.maxSteps = distillSteps; o.distillation.batchSize = distillBatchSize; o.distillation.learningRate = distillLR
+        o.fineTune = !noFineTune
+        o.fineTuning.maxSteps = fineTuneSteps; o.fineTuning.batchSize = batchSize; o.fineTuning.learningRate = fineTuneLR
+        o.zeroShot = !noZeroShot
+        // TEMPORARY: WordPiece only until ClozeTokenizers' tokenizer lands.
+        let vocab = try SimpleWordPiece(directory: common.model)
+        try common.finish(PETExperiment(task: task, options: o, vocabulary: vocab).run())
+    }
+}
+
+struct EvalCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "eval",
+        abstract: "Evaluate every pattern of a task with a (trained or pre-trained) masked LM, without training.")
+
+    @OptionGroup var common: TaskOptions
+
+    func run() throws {
+        let task = try common.loadTask()
+        var o = try common.experimentOptions(task: task)
+        o.trainPatterns = false; o.fineTune = false; o.distill = false
+        let vocab = try SimpleWordPiece(directory: common.model)
+        try common.finish(PETExperiment(task: task, options: o, vocabulary: vocab).run())
+    }
+}
