@@ -51,7 +51,7 @@ let package = Package(
         .testTarget(name: "ClozeTensorTests", dependencies: ["ClozeTensor"], swiftSettings: fastMath),
         .testTarget(name: "ClozeTokenizersTests", dependencies: ["ClozeTokenizers"], swiftSettings: fastMath),
         .testTarget(name: "ClozeModelsTests", dependencies: ["ClozeModels"], swiftSettings: fastMath),
-        .testTarget(name: "ClozePETTests", dependencies: ["ClozePET"], swiftSettings: fastMath),
+        .testTarget(name: "ClozePETTests", dependencies: ["ClozePET", "ClozeTokenizers"], swiftSettings: fastMath),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -105,8 +105,7 @@ struct TrainCommand: ParsableCommand {
         o.fineTune = !noFineTune
         o.fineTuning.maxSteps = fineTuneSteps; o.fineTuning.batchSize = batchSize; o.fineTuning.learningRate = fineTuneLR
         o.zeroShot = !noZeroShot
-        // TEMPORARY: WordPiece only until ClozeTokenizers' tokenizer lands.
-        let vocab = try SimpleWordPiece(directory: common.model)
+        let vocab = try TokenizerVocabulary.load(directory: common.model)
         try common.finish(PETExperiment(task: task, options: o, vocabulary: vocab).run())
     }
 }
@@ -121,7 +120,7 @@ struct EvalCommand: ParsableCommand {
         let task = try common.loadTask()
         var o = try common.experimentOptions(task: task)
         o.trainPatterns = false; o.fineTune = false; o.distill = false
-        let vocab = try SimpleWordPiece(directory: common.model)
+        let vocab = try TokenizerVocabulary.load(directory: common.model)
         try common.finish(PETExperiment(task: task, options: o, vocabulary: vocab).run())
     }
 }
