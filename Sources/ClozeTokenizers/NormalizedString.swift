@@ -129,31 +129,46 @@ struct NormalizedString {
             i = j
         }
         if compose {
-            // Compose segment by segment (a starter and its following non-starters, plus Hangul/starter pairs).
-            var out: [(UInt32, Int)] = []
-            var k = 0
-            while k < items.count {
-                var e = k + 1
-                while e < items.count && (UProps.combiningClass(items[e].0) != 0 || isComposingStarter(items[e].0)) { e += 1 }
-                let seg = items[k..<e].map { $0.0 }
-                let composed = e - k == 1 ? seg : UProps.compose(seg, compat: false)
-                if composed == seg { out.append(contentsOf: items[k..<e]) }
-                else {
-                    anyChange = true
-                    // Consumption of the segment is kept; the composed first scalar absorbs the removed ones.
-                    let changes = items[k..<e].map { $0.1 }
-                    let absorbed = (e - k) - composed.count
-                    for (m, c) in composed.enumerated() {
-                        var ch = m < changes.count ? changes[m] : 1
-                        if m == 0 { ch -= absorbed; for x in changes[composed.count...] { if x > 0 { ch += x } } }
-                        out.append((c, ch))
-                    }
-                }
-                k = e
-            }
+            let out = NormalizedString.recompose(items)
+            if out.count != items.count || zip(out, items).contains(where: { $0.0.0 != $0.1.0 }) { anyChange = true }
             items = out
         }
         if anyChange { transform(items) }
+    }
+
+    /// Canonical recomposition carrying HF's change counts: a composed scalar's change is the sum of its
+    /// parts' changes minus one per absorbed scalar; blocked marks follow the composite in order.
+    static func recompose(_ items: [(UInt32, Int)]) -> [(UInt32, Int)] {
+        var out: [(UInt32, Int)] = []
+        out.reserveCapacity(items.count)
+        var composee: (UInt32, Int)? = nil
+        var lastCcc: Int? = nil
+        var buffer: [(UInt32, Int)] = []
+        for (ch, change) in items {
+            let cc = ch < 0x300 ? 0 : UProps.combiningClass(ch)
+            guard let k = composee else {
+                if cc != 0 { out.append((ch, change)) } else { composee = (ch, change) }
+                continue
+            }
+            if let l = lastCcc {
+                if l >= cc {
+                    if cc == 0 {
+                        out.append(k); out.append(contentsOf: buffer); buffer.removeAll()
+                        composee = (ch, change); lastCcc = nil
+                    } else { buffer.append((ch, change)); lastCcc = cc }
+                    continue
+                }
+                if k.0 >= 0x80 || ch >= 0x300, let r = UProps.composePair(k.0, ch) { composee = (r, k.1 + change - 1); continue }
+                buffer.append((ch, change)); lastCcc = cc
+            } else {
+                if (k.0 >= 0x80 || ch >= 0x300), let r = UProps.composePair(k.0, ch) { composee = (r, k.1 + change - 1); continue }
+                if cc == 0 { out.append(k); composee = (ch, change); continue }
+                buffer.append((ch, change)); lastCcc = cc
+            }
+        }
+        if let k = composee { out.append(k) }
+        out.append(contentsOf: buffer)
+        return out
     }
 
     private func isComposingStarter(_ c: UInt32) -> Bool {
