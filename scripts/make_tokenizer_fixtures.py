@@ -118,6 +118,23 @@ def mixed_nfd_metaspace():
     tok.decoder = decoders.Sequence([decoders.Replace("\u2581", " "), decoders.Strip(" ", 1, 0)])
     return tok
 
+def train_byte_fallback_bpe(corpus):
+    """Llama-style BPE: Metaspace, a small alphabet, <0xHH> byte tokens, byte_fallback, ByteFallback/Fuse decoders."""
+    tok = Tokenizer(models.BPE(unk_token="<unk>", fuse_unk=True))
+    tok.pre_tokenizer = pre_tokenizers.Metaspace(prepend_scheme="first")
+    tr = trainers.BpeTrainer(vocab_size=1500, min_frequency=2, limit_alphabet=120,
+                             special_tokens=["<unk>", "<s>", "</s>"] + [f"<0x{b:02X}>" for b in range(256)])
+    tok.train_from_iterator(corpus, tr)
+    data = json.loads(tok.to_str())
+    data["model"]["byte_fallback"] = True
+    data["decoder"] = {"type": "Sequence", "decoders": [
+        {"type": "Replace", "pattern": {"String": "\u2581"}, "content": " "}, {"type": "ByteFallback"},
+        {"type": "Fuse"}, {"type": "Strip", "content": " ", "start": 1, "stop": 0}]}
+    tok = Tokenizer.from_str(json.dumps(data))
+    tok.post_processor = processors.TemplateProcessing(single="<s> $A", pair="<s> $A <s> $B",
+                                                       special_tokens=[("<s>", tok.token_to_id("<s>"))])
+    return tok
+
 def dump(name, tok, lines):
     ids_f = open(os.path.join(FIX, name + ".ids.txt"), "w", encoding="utf-8", newline="")
     off_f = open(os.path.join(FIX, name + ".offsets.txt"), "w", encoding="utf-8", newline="")
@@ -173,6 +190,11 @@ def main():
         tok.save(os.path.join(FIX, "unigram", "tokenizer.json"))
         dump("unigram", tok, lines)
 
+    if want("bpe-bytefallback"):
+        tok = train_byte_fallback_bpe(corpus)
+        os.makedirs(os.path.join(FIX, "bpe-bytefallback"), exist_ok=True)
+        tok.save(os.path.join(FIX, "bpe-bytefallback", "tokenizer.json"))
+        dump("bpe-bytefallback", tok, lines[::4])
     # Component mixes over the trained vocabularies, on every 4th line. To keep fixtures small, only the part of
     # tokenizer.json before "model" is stored (<name>.head.json); the test appends the base tokenizer's model.
     for name, base, make in (("mix-wp", "bert-cased", mixed_wordpiece), ("mix-bpe", "bpe", mixed_bpe),

@@ -30,6 +30,8 @@ public final class Tokenizer {
     let idToToken: [String?]
     let tokenToID: ByteVocab
     let specialIDs: Set<Int32>
+    /// Models keep scratch buffers and caches; the lock makes one Tokenizer safe to share between threads.
+    private let lock = NSLock()
 
     init(normalizer: Normalizer?, preTokenizer: PreTokenizer?, model: Model, postProcessor: PostProcessor?,
          decoder: Decoder?, added: [AddedToken], modelVocab: [Int32: [UInt8]]) {
@@ -79,8 +81,10 @@ public final class Tokenizer {
 
     public func tryEncode(_ text: String, pair: String? = nil, addSpecialTokens: Bool = true,
                           truncation: Truncation? = nil) throws -> Encoding {
+        lock.lock()
         var a = encodeSequence(stringScalars(text))
         var b = pair.map { encodeSequence(stringScalars($0)) }
+        lock.unlock()
         if let t = truncation {
             let n = addSpecialTokens ? (postProcessor?.addedTokens(pair: b != nil) ?? 0) : 0
             try truncateEncodings(&a, &b, maxLength: max(0, t.maxLength - n), strategy: t.strategy)

@@ -146,6 +146,11 @@ final class ParityTests: XCTestCase {
         try checkParity("mix-unigram", try mixTokenizer("mix-unigram", base: "unigram"), every: 4)
     }
 
+    /// BPE with <0xHH> byte fallback, Metaspace(first), Replace/ByteFallback/Fuse/Strip decoders.
+    func testByteFallbackBPEParity() throws {
+        try checkParity("bpe-bytefallback", try Tokenizer.load(tokenizerJSON: fixtureDir.appendingPathComponent("bpe-bytefallback/tokenizer.json")), every: 4)
+    }
+
     func testUnigramParity() throws {
         try checkParity("unigram", try Tokenizer.load(tokenizerJSON: fixtureDir.appendingPathComponent("unigram/tokenizer.json")))
     }
