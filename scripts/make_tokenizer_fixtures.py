@@ -96,6 +96,9 @@ def mixed_wordpiece():
     tok.pre_tokenizer = pre_tokenizers.Sequence([pre_tokenizers.Whitespace(), pre_tokenizers.Digits(individual_digits=True)])
     tok.post_processor = processors.TemplateProcessing(single="[CLS] $A [SEP]", pair="[CLS] $A [SEP] $B:1 [SEP]:1",
         special_tokens=[("[CLS]", tok.token_to_id("[CLS]")), ("[SEP]", tok.token_to_id("[SEP]"))])
+    # Added tokens: single_word, normalized (matched after NFC), lstrip/rstrip on raw text.
+    tok.add_tokens([AddedToken("great", single_word=True, normalized=True), AddedToken("é", normalized=True),
+                    AddedToken("[MASK", lstrip=True, rstrip=True, normalized=False), AddedToken("Zürich", normalized=False)])
     return tok
 
 def mixed_bpe():

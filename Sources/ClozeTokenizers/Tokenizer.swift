@@ -38,7 +38,13 @@ public final class Tokenizer {
         self.normalizer = normalizer; self.preTokenizer = preTokenizer; self.model = model
         self.postProcessor = postProcessor; self.decoder = decoder; self.added = added
         matcherRaw = AddedMatcher(added.filter { !$0.normalized })
-        matcherNormalized = AddedMatcher(added.filter { $0.normalized })
+        // Normalised added tokens are matched by their normalised content, as HF does.
+        matcherNormalized = AddedMatcher(added.filter { $0.normalized }.map { t in
+            var n = NormalizedString(original: t.scalars[...], offset: 0)
+            normalizer?.normalize(&n)
+            return AddedToken(id: t.id, content: t.content, scalars: n.scalars, special: t.special, singleWord: t.singleWord,
+                              lstrip: t.lstrip, rstrip: t.rstrip, normalized: true)
+        })
         var maxID: Int32 = -1
         for k in modelVocab.keys { maxID = max(maxID, k) }
         for a in added { maxID = max(maxID, a.id) }
