@@ -64,18 +64,12 @@ struct NormalizedString {
         scalars = ns; starts = st; ends = en
     }
 
-    /// Keeps scalars for which keep is true (HF `filter`: removed scalars fold into the previous kept one).
+    /// Keeps scalars for which keep is true. In HF `filter` removed scalars fold into the previous kept one
+    /// (or are skipped by the initial offset), so kept scalars keep their own alignment.
     mutating func filter(_ keep: (UInt32) -> Bool) {
         var ns: [UInt32] = []; var st: [Int32] = []; var en: [Int32] = []
-        var removed = 0
-        var firstRemoved = 0
-        var sawKept = false
-        // HF consumes removed scalars at the start via initial_offset, so kept scalars keep their own alignment.
-        for i in 0..<count {
-            if keep(scalars[i]) { ns.append(scalars[i]); st.append(starts[i]); en.append(ends[i]); sawKept = true }
-            else if !sawKept { firstRemoved += 1 } else { removed += 1 }
-        }
-        _ = removed; _ = firstRemoved
+        ns.reserveCapacity(count); st.reserveCapacity(count); en.reserveCapacity(count)
+        for i in 0..<count where keep(scalars[i]) { ns.append(scalars[i]); st.append(starts[i]); en.append(ends[i]) }
         scalars = ns; starts = st; ends = en
     }
 
@@ -169,13 +163,5 @@ struct NormalizedString {
         if let k = composee { out.append(k) }
         out.append(contentsOf: buffer)
         return out
-    }
-
-    private func isComposingStarter(_ c: UInt32) -> Bool {
-        // Hangul vowel/trailing jamo and a few starters compose with a preceding starter.
-        (c >= 0x1161 && c <= 0x1175) || (c >= 0x11A8 && c <= 0x11C2) || c == 0x0B3E || c == 0x0BBE || c == 0x0CC2
-            || c == 0x0CD5 || c == 0x0CD6 || c == 0x0D3E || c == 0x0D57 || c == 0x0DCF || c == 0x0DDF || c == 0x102E
-            || c == 0x09BE || c == 0x09D7 || c == 0x0B56 || c == 0x0B57 || c == 0x0BD7 || c == 0x0D3E || c == 0x1B35
-            || c == 0x110A7 || c == 0x11127 || c == 0x1133E || c == 0x11357 || c == 0x114B0 || c == 0x114BA || c == 0x114BD || c == 0x115AF
     }
 }
