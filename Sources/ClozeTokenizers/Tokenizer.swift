@@ -30,13 +30,21 @@ public final class Tokenizer {
     let idToToken: [String?]
     let tokenToID: ByteVocab
     let specialIDs: Set<Int32>
+    /// Models keep scratch buffers and caches; the lock makes one Tokenizer safe to share between threads.
+    private let lock = NSLock()
 
     init(normalizer: Normalizer?, preTokenizer: PreTokenizer?, model: Model, postProcessor: PostProcessor?,
          decoder: Decoder?, added: [AddedToken], modelVocab: [Int32: [UInt8]]) {
         self.normalizer = normalizer; self.preTokenizer = preTokenizer; self.model = model
         self.postProcessor = postProcessor; self.decoder = decoder; self.added = added
         matcherRaw = AddedMatcher(added.filter { !$0.normalized })
-        matcherNormalized = AddedMatcher(added.filter { $0.normalized })
+        // Normalised added tokens are matched by their normalised content, as HF does.
+        matcherNormalized = AddedMatcher(added.filter { $0.normalized }.map { t in
+            var n = NormalizedString(original: t.scalars[...], offset: 0)
+            normalizer?.normalize(&n)
+            return AddedToken(id: t.id, content: t.content, scalars: n.scalars, special: t.special, singleWord: t.singleWord,
+                              lstrip: t.lstrip, rstrip: t.rstrip, normalized: true)
+        })
         var maxID: Int32 = -1
         for k in modelVocab.keys { maxID = max(maxID, k) }
         for a in added { maxID = max(maxID, a.id) }
@@ -79,8 +87,10 @@ public final class Tokenizer {
 
     public func tryEncode(_ text: String, pair: String? = nil, addSpecialTokens: Bool = true,
                           truncation: Truncation? = nil) throws -> Encoding {
+        lock.lock()
         var a = encodeSequence(stringScalars(text))
         var b = pair.map { encodeSequence(stringScalars($0)) }
+        lock.unlock()
         if let t = truncation {
             let n = addSpecialTokens ? (postProcessor?.addedTokens(pair: b != nil) ?? 0) : 0
             try truncateEncodings(&a, &b, maxLength: max(0, t.maxLength - n), strategy: t.strategy)

@@ -55,7 +55,8 @@ struct TokenizeCommand: ParsableCommand {
         var lines: [String] = []
         var start = data.startIndex, lineNo = 1
         func add(_ r: Range<Data.Index>) throws {
-            guard let s = String(data: data[r], encoding: .utf8) else {
+            // Not String(data:encoding:): Foundation drops a leading U+FEFF, which is text to tokenize here.
+            guard let s = String(validating: data[r], as: UTF8.self) else {
                 throw TokenizerError(file: path, place: "line \(lineNo)", "invalid UTF-8")
             }
             lines.append(s)
