@@ -93,6 +93,7 @@ struct TrainCommand: ParsableCommand {
     @Flag(name: .customLong("no-zero-shot")) var noZeroShot = false
     @Flag(name: .customLong("no-fine-tune")) var noFineTune = false
     @Flag(name: .customLong("no-distill")) var noDistill = false
+    @Flag(help: "Save each seed's final classifier (HF layout, with the tokenizer files) under --out.") var save = false
 
     func run() throws {
         let task = try common.loadTask()
@@ -105,6 +106,10 @@ struct TrainCommand: ParsableCommand {
         o.fineTune = !noFineTune
         o.fineTuning.maxSteps = fineTuneSteps; o.fineTuning.batchSize = batchSize; o.fineTuning.learningRate = fineTuneLR
         o.zeroShot = !noZeroShot
+        if save {
+            guard let out = common.out else { throw ValidationError("--save needs --out DIR") }
+            o.saveDirectory = out
+        }
         let vocab = try TokenizerVocabulary.load(directory: common.model)
         try common.finish(PETExperiment(task: task, options: o, vocabulary: vocab).run())
     }

@@ -5,6 +5,6 @@ struct Cloze: ParsableCommand {
         commandName: "cloze",
         abstract: "Few-shot prompt-based learning on masked language models.",
         subcommands: [FillMaskCommand.self, BenchCommand.self, TokenizeCommand.self, BenchTokenizerCommand.self,
-                      TrainCommand.self, EvalCommand.self])
+                      TrainCommand.self, EvalCommand.self, LabelCommand.self])
 }
 Cloze.main()

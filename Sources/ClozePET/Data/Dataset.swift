@@ -17,6 +17,8 @@ public struct Dataset: Sendable {
     /// Names a pattern slot may use (file columns and aliases).
     public var columnNames: [String]
     public var file: String
+    /// The file's own columns, in file order.
+    public var fileColumns: [String] = []
 }
 
 public enum DatasetLoader {
@@ -122,7 +124,9 @@ public enum DatasetLoader {
             examples.append(Example(fields: fields, label: label, location: loc))
         }
         let names = Array(Set(fileColumns).union(aliases.keys)).sorted()
-        return Dataset(examples: examples, labels: labels, columnNames: names, file: path)
+        var d = Dataset(examples: examples, labels: labels, columnNames: names, file: path)
+        d.fileColumns = fileColumns
+        return d
     }
 }
 

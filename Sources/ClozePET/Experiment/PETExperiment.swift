@@ -26,6 +26,8 @@ public struct PETExperimentOptions {
     public var distillation = PETTrainingConfig()
     public var temperature: Float = 2
     public var progress = true
+    /// Where to save each seed's final classifier (distilled, else fine-tuned) in Hugging Face layout.
+    public var saveDirectory: String?
     public var threads = 1
 
     public init(modelDirectory: String, seeds: [Int]) {
@@ -173,6 +175,10 @@ public struct PETExperiment {
                 }
                 let logits = try timed("test evaluation") { try trainer.predict(testPlain, batchSize: options.evalBatchSize) }
                 distilled.append(score(logits, gold: gold, seed: seed))
+                if let dir = options.saveDirectory {
+                    try ClassifierCheckpoint.save(model: loaded.model, head: loaded.classifier!, labels: task.labels,
+                                                  to: (dir as NSString).appendingPathComponent("seed-\(seed)/final-classifier"), tokenizerFrom: options.modelDirectory)
+                }
                 log(String(format: "seed %d distilled classifier: acc %.4f", seed, distilled.last!.accuracy))
             }
             if options.fineTune {
@@ -186,6 +192,10 @@ public struct PETExperiment {
                 _ = try timed("fine-tuning") { try trainer.train(trainPlain, targets: .labels) { s, _ in b?(s) } }
                 let logits = try timed("test evaluation") { try trainer.predict(testPlain, batchSize: options.evalBatchSize) }
                 fineTuned.append(score(logits, gold: gold, seed: seed))
+                if let dir = options.saveDirectory {
+                    try ClassifierCheckpoint.save(model: loaded.model, head: loaded.classifier!, labels: task.labels,
+                                                  to: (dir as NSString).appendingPathComponent("seed-\(seed)/fine-tuned-classifier"), tokenizerFrom: options.modelDirectory)
+                }
                 log(String(format: "seed %d fine-tuning: acc %.4f", seed, fineTuned.last!.accuracy))
             }
         }

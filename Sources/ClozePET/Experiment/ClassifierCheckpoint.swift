@@ -1,0 +1,49 @@
+import ClozeModels
+import Foundation
+
+/// Saving and loading trained sequence classifiers in Hugging Face layout (config.json +
+/// model.safetensors), loadable by Cloze and by transformers' *ForSequenceClassification.
+public enum ClassifierCheckpoint {
+    public static func save(model: TransformerMaskedLM, head: SequenceClassificationHead, labels: [String], to directory: String,
+                            tokenizerFrom source: String) throws {
+        try model.save(to: directory, extraParameters: head.parameters)
+        // The tokenizer travels with the weights so the directory is self-contained.
+        for name in ["tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "vocab.txt", "vocab.json", "merges.txt", "spiece.model"] {
+            let src = (source as NSString).appendingPathComponent(name), dst = (directory as NSString).appendingPathComponent(name)
+            guard FileManager.default.fileExists(atPath: src) else { continue }
+            try? FileManager.default.removeItem(atPath: dst)
+            do { try FileManager.default.copyItem(atPath: src, toPath: dst) } catch {
+                throw PETError(.outputIO, "cannot copy \(name): \(error)", at: SourceLocation(file: dst))
+            }
+        }
+        // The encoder writes itself as the bare model; name the classification class and its labels.
+        let path = (directory as NSString).appendingPathComponent("config.json")
+        guard let data = FileManager.default.contents(atPath: path),
+              var json = try JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+            throw PETError(.outputIO, "cannot re-read config.json", at: SourceLocation(file: path))
+        }
+        let base = (json["architectures"] as? [String])?.first ?? "BertModel"
+        json["architectures"] = [base.replacingOccurrences(of: "Model", with: "ForSequenceClassification")]
+        json["id2label"] = Dictionary(uniqueKeysWithValues: labels.enumerated().map { ("\($0.offset)", $0.element) })
+        json["label2id"] = Dictionary(uniqueKeysWithValues: labels.enumerated().map { ($0.element, $0.offset) })
+        let out = try JSONSerialization.data(withJSONObject: json, options: [.prettyPrinted, .sortedKeys])
+        try out.write(to: URL(fileURLWithPath: path), options: .atomic)
+    }
+
+    /// Loads a saved classifier; its labels come from config.json's id2label.
+    public static func load(directory: String) throws -> (model: TransformerMaskedLM, head: SequenceClassificationHead, labels: [String]) {
+        let path = (directory as NSString).appendingPathComponent("config.json")
+        guard let data = FileManager.default.contents(atPath: path),
+              let json = try JSONSerialization.jsonObject(with: data) as? [String: Any],
+              let id2label = json["id2label"] as? [String: Any] else {
+            throw PETError(.fileNotFound, "not a classifier checkpoint (config.json with id2label)", at: SourceLocation(file: path))
+        }
+        let labels = (0..<id2label.count).map { "\(id2label["\($0)"] ?? "\($0)")" }
+        let loaded = try ModelLoader.load(directory: directory, mlmHead: .none, classificationLabels: labels.count)
+        guard loaded.report.randomlyInitialized.isEmpty else {
+            throw PETError(.badTaskDescriptor, "classifier weights missing from the checkpoint: \(loaded.report.randomlyInitialized.joined(separator: ", "))",
+                           at: SourceLocation(file: directory))
+        }
+        return (loaded.model, loaded.classifier!, labels)
+    }
+}

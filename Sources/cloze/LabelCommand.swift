@@ -1,0 +1,40 @@
+import ArgumentParser
+import ClozeModels
+import ClozePET
+import ClozeTensor
+import Foundation
+
+struct LabelCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "label",
+        abstract: "Label a pool of examples with a trained classifier (streaming, resumable: rerun the same command after an interruption).")
+
+    @Option(help: "Task (datasets/*.json or a name): gives the pool's file format, columns and labels.") var task: String
+    @Option(help: "Trained classifier directory (saved by `cloze train --save`).") var classifier: String
+    @Option(name: .customLong("in"), help: "Pool file, in the task's format.") var input: String
+    @Option(help: "Output file (.jsonl or .csv).") var out: String
+    @Option(name: .customLong("batch-size")) var batchSize = 32
+    @Option(name: .customLong("max-length")) var maxLength: Int?
+    @Option(help: "BLAS threads.") var threads = 1
+    @Flag(name: .customLong("no-progress")) var noProgress = false
+
+    func run() throws {
+        BLASThreads.set(threads)
+        let t = try TaskDescriptor.load(path: task.hasSuffix(".json") ? task : "datasets/\(task).json")
+        let format: LabelOutputWriter.Format
+        if out.hasSuffix(".csv") { format = .csv } else if out.hasSuffix(".jsonl") || out.hasSuffix(".json") { format = .jsonl }
+        else { throw ValidationError("--out must end in .jsonl or .csv") }
+        let (model, head, labels) = try ClassifierCheckpoint.load(directory: classifier)
+        guard labels == t.labels else {
+            throw ValidationError("classifier labels \(labels) differ from task '\(t.name)' labels \(t.labels)")
+        }
+        let pool = try DatasetLoader.load(path: input, format: t.format, labels: t.labels, requireLabels: false)
+        let vocab = try TokenizerVocabulary.load(directory: classifier)
+        var labeler = PoolLabeler(model: model, head: head, labels: labels, vocabulary: vocab)
+        labeler.batchSize = batchSize; labeler.maxLength = maxLength ?? t.maxLength ?? 128; labeler.progress = !noProgress
+        let textColumns = ["text_a", "text_b"].filter { t.format.columns?[$0] != nil }
+        let r = try labeler.run(pool: pool, textColumns: textColumns.isEmpty ? ["text_a"] : textColumns, outputPath: out, format: format)
+        var line = "labelled \(r.written) rows" + (r.resumedFrom > 0 ? " (resumed after \(r.resumedFrom) rows already written)" : "") + " -> \(out)"
+        if let a = r.accuracy { line += String(format: "; accuracy against the pool's labels %.2f%%", 100 * a) }
+        print(line)
+    }
+}

@@ -1,0 +1,65 @@
+import ClozeModels
+import XCTest
+@testable import ClozePET
+
+/// End-to-end `cloze train` pipeline on the tiny BERT fixture with a small task written to a temp
+/// repository (task file, data, pattern, verbalizer): every phase runs and results.json is complete.
+final class ExperimentTests: XCTestCase {
+    func testFullPipelineOnTinyModel() throws {
+        let root = tempDir()
+        for d in ["datasets", "patterns", "verbalizers", "data"] {
+            try FileManager.default.createDirectory(atPath: root + "/" + d, withIntermediateDirectories: true)
+        }
+        let words = ["good", "bad", "film", "plot", "fun", "dull"]
+        func rows(_ n: Int, offset: Int) -> String {
+            (0..<n).map { i in
+                let label = (i + offset) % 2
+                return "\(label),\(words[label]) \(words[2 + (i % 4)]) \(words[2 + ((i + 1) % 4)])"
+            }.joined(separator: "\n") + "\n"
+        }
+        for seed in [1, 2] {
+            try FileManager.default.createDirectory(atPath: root + "/data/s\(seed)", withIntermediateDirectories: true)
+            write(rows(8, offset: seed), to: root + "/data/s\(seed)/train.csv")
+            write(rows(10, offset: 0), to: root + "/data/s\(seed)/test.csv")
+        }
+        write(rows(12, offset: 1), to: root + "/data/pool.csv")
+        write("# tiny\n{text_a:shorten} It was [MASK].\n[MASK] : {text_a:shorten}\n", to: root + "/patterns/tiny.txt")
+        write("0: terrible\n1: great, fine\n", to: root + "/verbalizers/tiny.txt")
+        write("""
+        {"name": "tiny", "format": {"kind": "csv", "header": false, "columnNames": ["label", "sentence"],
+         "columns": {"text_a": "sentence"}, "labelColumn": "label"},
+         "splits": {"train": "s{seed}/train.csv", "test": "s{seed}/test.csv", "unlabeled": "pool.csv"},
+         "seeds": [1, 2], "labels": ["0", "1"], "prompts": [{"patterns": "patterns/tiny.txt", "verbalizer": "verbalizers/tiny.txt"}],
+         "metric": "macro-f1", "maxLength": 16}
+        """, to: root + "/datasets/tiny.json")
+        let task = try TaskDescriptor.load(path: root + "/datasets/tiny.json")
+        var o = PETExperimentOptions(modelDirectory: packageRoot + "/Tests/Fixtures/models/tiny-bert", seeds: [1, 2])
+        o.dataRoot = root + "/data"
+        o.training.maxSteps = 6; o.training.batchSize = 4; o.training.learningRate = 1e-3
+        o.unlabeledCount = 10
+        o.distillation.maxSteps = 4; o.distillation.batchSize = 4
+        o.fineTuning.maxSteps = 4
+        o.progress = false
+        o.saveDirectory = root + "/out"
+        let vocab = FakeVocab()
+        _ = vocab.tokenIDs((words + ["It", "was", ".", ":", "terrible", "great", "fine"]).joined(separator: " "))
+        var exp = PETExperiment(task: task, options: o, vocabulary: vocab)
+        var lines: [String] = []
+        exp.log = { lines.append($0) }
+        let r = try exp.run()
+        XCTAssertEqual(r.patterns.count, 2)
+        XCTAssertEqual(r.zeroShot.count, 2)
+        XCTAssertEqual(r.patterns.map { $0.scores.runs.map(\.seed) }, [[1, 2], [1, 2]])
+        XCTAssertEqual(r.patterns[0].source, root + "/patterns/tiny.txt:2")
+        for s in [r.ensembleMean, r.ensembleWeighted, r.finalClassifier, r.fineTuning] {
+            XCTAssertEqual(s?.runs.count, 2)
+            XCTAssertNotNil(s?.metricMean)   // macro-F1 is the task metric
+        }
+        XCTAssertEqual(Set(r.timings.map(\.phase)), ["zero-shot", "pattern training", "unlabelled logits", "test evaluation", "distillation", "fine-tuning"])
+        XCTAssertTrue(lines.contains { $0.hasPrefix("seed 2 ensemble") }, lines.joined(separator: "\n"))
+        // Saved classifiers load back with the task's labels.
+        XCTAssertEqual(try ClassifierCheckpoint.load(directory: root + "/out/seed-2/final-classifier").labels, ["0", "1"])
+        try r.write(to: root + "/results.json")
+        XCTAssertEqual(try RunResults.read(from: root + "/results.json"), r)
+    }
+}
