@@ -59,6 +59,25 @@ final class OpBehaviourTests: XCTestCase {
         _ = rng.next()
     }
 
+    func testDropoutMaskMatchesSequentialDefinition() {
+        // Documented definition: two 24-bit uniforms per rng.next() (high bits first), drop if u < p.
+        let n = 1007, p: Float = 0.3
+        let x = Tensor(shape: [n], data: [Float](repeating: 1, count: n))
+        var r: SeededRNG? = SeededRNG(seed: 42)
+        let y = Ops.dropout(x, p: p, rng: &r, tape: nil)
+        var ref = SeededRNG(seed: 42)
+        var expected = [Float](repeating: 0, count: n)
+        var i = 0
+        while i < n {
+            let bits = ref.next()
+            expected[i] = Float(bits >> 40) / 16_777_216 < p ? 0 : 1 / (1 - p)
+            if i + 1 < n { expected[i + 1] = Float((bits >> 8) & 0xFF_FFFF) / 16_777_216 < p ? 0 : 1 / (1 - p) }
+            i += 2
+        }
+        XCTAssertEqual(y.data, expected)
+        XCTAssertEqual(r!.state, ref.state)
+    }
+
     func testPaddedKeysContributeExactlyNothing() {
         var rng = SeededRNG(seed: 24)
         let (b, t, h, d) = (2, 20, 2, 4)
