@@ -98,6 +98,24 @@ final class OpBehaviourTests: XCTestCase {
         assertClose(Array(y1.data[(t * h * d)..<((t + 13) * h * d)]), y3.data, atol: 1e-6, "unpadded equivalent")
     }
 
+    func testCrossEntropyAllIgnoredIsZeroWithZeroGradient() {
+        let x = Tensor(shape: [2, 3], data: [1, 2, 3, 4, 5, 6], requiresGrad: true)
+        let tape = Tape()
+        let loss = Ops.crossEntropy(x, targets: [-100, -1], tape: tape)
+        tape.backward(loss)
+        XCTAssertEqual(loss.item, 0)
+        XCTAssertTrue((x.grad ?? [0]).allSatisfy { $0 == 0 })
+    }
+
+    func testMatmulShapes() {
+        let a = Tensor(shape: [2, 3], data: [1, 2, 3, 4, 5, 6]), b = Tensor(shape: [3, 2], data: [1, 0, 0, 1, 1, 1])
+        let c = Ops.matmul(a, b, transposeA: false, transposeB: false, batch: 1, tape: nil)
+        XCTAssertEqual(c.shape, [2, 2])
+        XCTAssertEqual(c.data, [4, 5, 10, 11])
+        let a3 = Tensor(shape: [1, 2, 3], data: a.data)
+        XCTAssertEqual(Ops.matmul(a3, b, transposeA: false, transposeB: false, batch: 1, tape: nil).shape, [1, 2, 2])
+    }
+
     func testSoftmaxAndLogSoftmaxRows() {
         let x: [Float] = (0..<40).map { Float($0 % 7) - 3 + Float($0) * 0.01 }
         let p = Ops.softmaxRows(x, rows: 2, cols: 20), lp = Ops.logSoftmaxRows(x, rows: 2, cols: 20)
