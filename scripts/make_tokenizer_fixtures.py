@@ -88,6 +88,56 @@ def compact_offsets(offsets):
         prev_end = e
     return " ".join(out)
 
+def mixed_wordpiece():
+    """Cased WordPiece vocab behind other components: NFC, Replace, Strip, Whitespace, Template post-processor."""
+    tok = Tokenizer.from_file(os.path.join(FIX, "bert-cased", "tokenizer.json"))
+    tok.normalizer = normalizers.Sequence([normalizers.NFC(), normalizers.Replace("''", '"'), normalizers.Strip(),
+                                           normalizers.Prepend("\u2581"), normalizers.Replace("\u2581", "")])
+    tok.pre_tokenizer = pre_tokenizers.Sequence([pre_tokenizers.Whitespace(), pre_tokenizers.Digits(individual_digits=True)])
+    tok.post_processor = processors.TemplateProcessing(single="[CLS] $A [SEP]", pair="[CLS] $A [SEP] $B:1 [SEP]:1",
+        special_tokens=[("[CLS]", tok.token_to_id("[CLS]")), ("[SEP]", tok.token_to_id("[SEP]"))])
+    # Added tokens: single_word, normalized (matched after NFC), lstrip/rstrip on raw text.
+    tok.add_tokens([AddedToken("great", single_word=True, normalized=True), AddedToken("é", normalized=True),
+                    AddedToken("[MASK", lstrip=True, rstrip=True, normalized=False), AddedToken("Zürich", normalized=False)])
+    return tok
+
+def mixed_bpe():
+    """Byte-level BPE vocab behind NFKC, Lowercase, Punctuation/WhitespaceSplit/Split, ByteLevel(use_regex=False)."""
+    tok = Tokenizer.from_file(os.path.join(FIX, "bpe", "tokenizer.json"))
+    tok.normalizer = normalizers.Sequence([normalizers.NFKC(), normalizers.Lowercase()])
+    tok.pre_tokenizer = pre_tokenizers.Sequence([
+        pre_tokenizers.Split(" ", behavior="merged_with_next"), pre_tokenizers.Punctuation(behavior="isolated"),
+        pre_tokenizers.Digits(individual_digits=False), pre_tokenizers.ByteLevel(add_prefix_space=True, use_regex=False)])
+    tok.post_processor = processors.Sequence([processors.ByteLevel(trim_offsets=True),
+        processors.TemplateProcessing(single="<s> $A </s>", pair="<s> $A </s> </s> $B </s>",
+                                      special_tokens=[("<s>", 0), ("</s>", 2)])])
+    return tok
+
+def mixed_nfd_metaspace():
+    """Unigram vocab behind NFD + StripAccents + Metaspace(first) and a Strip/Replace decoder chain."""
+    tok = Tokenizer.from_file(os.path.join(FIX, "unigram", "tokenizer.json"))
+    tok.normalizer = normalizers.Sequence([normalizers.NFD(), normalizers.StripAccents(), normalizers.NFKD(), normalizers.Lowercase()])
+    tok.pre_tokenizer = pre_tokenizers.Sequence([pre_tokenizers.WhitespaceSplit(), pre_tokenizers.Metaspace(prepend_scheme="first")])
+    tok.decoder = decoders.Sequence([decoders.Replace("\u2581", " "), decoders.Strip(" ", 1, 0)])
+    return tok
+
+def train_byte_fallback_bpe(corpus):
+    """Llama-style BPE: Metaspace, a small alphabet, <0xHH> byte tokens, byte_fallback, ByteFallback/Fuse decoders."""
+    tok = Tokenizer(models.BPE(unk_token="<unk>", fuse_unk=True))
+    tok.pre_tokenizer = pre_tokenizers.Metaspace(prepend_scheme="first")
+    tr = trainers.BpeTrainer(vocab_size=1500, min_frequency=2, limit_alphabet=120,
+                             special_tokens=["<unk>", "<s>", "</s>"] + [f"<0x{b:02X}>" for b in range(256)])
+    tok.train_from_iterator(corpus, tr)
+    data = json.loads(tok.to_str())
+    data["model"]["byte_fallback"] = True
+    data["decoder"] = {"type": "Sequence", "decoders": [
+        {"type": "Replace", "pattern": {"String": "\u2581"}, "content": " "}, {"type": "ByteFallback"},
+        {"type": "Fuse"}, {"type": "Strip", "content": " ", "start": 1, "stop": 0}]}
+    tok = Tokenizer.from_str(json.dumps(data))
+    tok.post_processor = processors.TemplateProcessing(single="<s> $A", pair="<s> $A <s> $B",
+                                                       special_tokens=[("<s>", tok.token_to_id("<s>"))])
+    return tok
+
 def dump(name, tok, lines):
     ids_f = open(os.path.join(FIX, name + ".ids.txt"), "w", encoding="utf-8", newline="")
     off_f = open(os.path.join(FIX, name + ".offsets.txt"), "w", encoding="utf-8", newline="")
@@ -142,6 +192,25 @@ def main():
             shutil.copy(model_path, os.path.join(FIX, "unigram", "spiece.model"))
         tok.save(os.path.join(FIX, "unigram", "tokenizer.json"))
         dump("unigram", tok, lines)
+
+    if want("bpe-bytefallback"):
+        tok = train_byte_fallback_bpe(corpus)
+        os.makedirs(os.path.join(FIX, "bpe-bytefallback"), exist_ok=True)
+        tok.save(os.path.join(FIX, "bpe-bytefallback", "tokenizer.json"))
+        dump("bpe-bytefallback", tok, lines[::4])
+    # Component mixes over the trained vocabularies, on every 4th line. To keep fixtures small, only the part of
+    # tokenizer.json before "model" is stored (<name>.head.json); the test appends the base tokenizer's model.
+    for name, base, make in (("mix-wp", "bert-cased", mixed_wordpiece), ("mix-bpe", "bpe", mixed_bpe),
+                             ("mix-unigram", "unigram", mixed_nfd_metaspace)):
+        if want(name):
+            tok = make()
+            text = tok.to_str(pretty=True)
+            cut = text.index('\n  "model":')
+            base_text = open(os.path.join(FIX, base, "tokenizer.json"), encoding="utf-8").read()
+            assert Tokenizer.from_str(text[:cut] + base_text[base_text.index('\n  "model":'):]).to_str() == tok.to_str()
+            with open(os.path.join(FIX, name + ".head.json"), "w", encoding="utf-8") as f:
+                f.write(text[:cut])
+            dump(name, tok, lines[::4])
 
 if __name__ == "__main__":
     main()

@@ -30,10 +30,13 @@ bert_pre = pre_tokenizers.BertPreTokenizer()
 letter = pre_tokenizers.Split(Regex(r"\p{L}"), "removed")
 number = pre_tokenizers.Split(Regex(r"\p{N}"), "removed")
 space = pre_tokenizers.Split(Regex(r"\s"), "removed")
+ws_pre = pre_tokenizers.Whitespace()
+digits = pre_tokenizers.Digits(individual_digits=True)
+Lm, Nl, Mc_, Me_ = 4, 10, 7, 8
 WS = {9, 10, 11, 12, 13, 32, 0x85, 0xA0, 0x1680, 0x2028, 0x2029, 0x202F, 0x205F, 0x3000} | set(range(0x2000, 0x200B))
 
 tables = {k: [] for k in ["otherTrue", "otherFalse", "punctTrue", "punctFalse", "mnTrue", "mnFalse",
-                          "letterTrue", "letterFalse", "numberTrue", "numberFalse", "spaceTrue", "spaceFalse", "combTrue", "combFalse", "keepNFD", "keepNFKD"]}
+                          "letterTrue", "letterFalse", "numberTrue", "numberFalse", "spaceTrue", "spaceFalse", "combTrue", "combFalse", "keepNFD", "keepNFKD", "wordTrue", "wordFalse", "numericTrue", "numericFalse"]}
 lower_map = []
 problems = []
 for c in range(0x80, 0x110000):
@@ -69,6 +72,13 @@ for c in range(0x80, 0x110000):
     if tl != (Lu <= cat <= Lo): tables["letterTrue" if tl else "letterFalse"].append(c)
     tn = number.pre_tokenize_str(ch) == []
     if tn != (Nd <= cat <= No): tables["numberTrue" if tn else "numberFalse"].append(c)
+    # \w of the Whitespace pre-tokenizer (Rust regex: Alphabetic, marks, Nd, Pc, Join_Control).
+    wt = [t for t, _ in ws_pre.pre_tokenize_str("a" + ch + "a")] == ["a" + ch + "a"]
+    wp = (Lu <= cat <= Lo) or cat in (Mn, 7, 8, Nd, Nl, Pc) or c in (0x200C, 0x200D)
+    if c not in WS and wt != wp: tables["wordTrue" if wt else "wordFalse"].append(c)
+    # char::is_numeric (Digits pre-tokenizer).
+    dt = [t for t, _ in digits.pre_tokenize_str("a" + ch + "a")] == ["a", ch, "a"]
+    if dt != (Nd <= cat <= No): tables["numericTrue" if dt else "numericFalse"].append(c)
     ts = space.pre_tokenize_str(ch) == []
     if ts != (c in WS): tables["spaceTrue" if ts else "spaceFalse"].append(c)
 

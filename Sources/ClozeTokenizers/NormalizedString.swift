@@ -64,18 +64,12 @@ struct NormalizedString {
         scalars = ns; starts = st; ends = en
     }
 
-    /// Keeps scalars for which keep is true (HF `filter`: removed scalars fold into the previous kept one).
+    /// Keeps scalars for which keep is true. In HF `filter` removed scalars fold into the previous kept one
+    /// (or are skipped by the initial offset), so kept scalars keep their own alignment.
     mutating func filter(_ keep: (UInt32) -> Bool) {
         var ns: [UInt32] = []; var st: [Int32] = []; var en: [Int32] = []
-        var removed = 0
-        var firstRemoved = 0
-        var sawKept = false
-        // HF consumes removed scalars at the start via initial_offset, so kept scalars keep their own alignment.
-        for i in 0..<count {
-            if keep(scalars[i]) { ns.append(scalars[i]); st.append(starts[i]); en.append(ends[i]); sawKept = true }
-            else if !sawKept { firstRemoved += 1 } else { removed += 1 }
-        }
-        _ = removed; _ = firstRemoved
+        ns.reserveCapacity(count); st.reserveCapacity(count); en.reserveCapacity(count)
+        for i in 0..<count where keep(scalars[i]) { ns.append(scalars[i]); st.append(starts[i]); en.append(ends[i]) }
         scalars = ns; starts = st; ends = en
     }
 
@@ -112,11 +106,12 @@ struct NormalizedString {
             for (k, d) in tmp.enumerated() { items.append((d, k == 0 ? 0 : 1)) }
         }
         // Canonical ordering: stable sort runs of non-starters by combining class, carrying the changes.
+        @inline(__always) func ccc(_ c: UInt32) -> Int { c < 0x300 ? 0 : UProps.combiningClass(c) }
         var i = 0
         while i < items.count {
-            if UProps.combiningClass(items[i].0) == 0 { i += 1; continue }
+            if ccc(items[i].0) == 0 { i += 1; continue }
             var j = i
-            while j < items.count && UProps.combiningClass(items[j].0) != 0 { j += 1 }
+            while j < items.count && ccc(items[j].0) != 0 { j += 1 }
             if j - i > 1 {
                 let run = items[i..<j].enumerated().sorted { a, b in
                     let ca = UProps.combiningClass(a.element.0), cb = UProps.combiningClass(b.element.0)
@@ -128,38 +123,45 @@ struct NormalizedString {
             i = j
         }
         if compose {
-            // Compose segment by segment (a starter and its following non-starters, plus Hangul/starter pairs).
-            var out: [(UInt32, Int)] = []
-            var k = 0
-            while k < items.count {
-                var e = k + 1
-                while e < items.count && (UProps.combiningClass(items[e].0) != 0 || isComposingStarter(items[e].0)) { e += 1 }
-                let seg = items[k..<e].map { $0.0 }
-                let composed = e - k == 1 ? seg : UProps.compose(seg, compat: false)
-                if composed == seg { out.append(contentsOf: items[k..<e]) }
-                else {
-                    anyChange = true
-                    // Consumption of the segment is kept; the composed first scalar absorbs the removed ones.
-                    let changes = items[k..<e].map { $0.1 }
-                    let absorbed = (e - k) - composed.count
-                    for (m, c) in composed.enumerated() {
-                        var ch = m < changes.count ? changes[m] : 1
-                        if m == 0 { ch -= absorbed; for x in changes[composed.count...] { if x > 0 { ch += x } } }
-                        out.append((c, ch))
-                    }
-                }
-                k = e
-            }
+            let out = NormalizedString.recompose(items)
+            if out.count != items.count || zip(out, items).contains(where: { $0.0.0 != $0.1.0 }) { anyChange = true }
             items = out
         }
         if anyChange { transform(items) }
     }
 
-    private func isComposingStarter(_ c: UInt32) -> Bool {
-        // Hangul vowel/trailing jamo and a few starters compose with a preceding starter.
-        (c >= 0x1161 && c <= 0x1175) || (c >= 0x11A8 && c <= 0x11C2) || c == 0x0B3E || c == 0x0BBE || c == 0x0CC2
-            || c == 0x0CD5 || c == 0x0CD6 || c == 0x0D3E || c == 0x0D57 || c == 0x0DCF || c == 0x0DDF || c == 0x102E
-            || c == 0x09BE || c == 0x09D7 || c == 0x0B56 || c == 0x0B57 || c == 0x0BD7 || c == 0x0D3E || c == 0x1B35
-            || c == 0x110A7 || c == 0x11127 || c == 0x1133E || c == 0x11357 || c == 0x114B0 || c == 0x114BA || c == 0x114BD || c == 0x115AF
+    /// Canonical recomposition carrying HF's change counts: a composed scalar's change is the sum of its
+    /// parts' changes minus one per absorbed scalar; blocked marks follow the composite in order.
+    static func recompose(_ items: [(UInt32, Int)]) -> [(UInt32, Int)] {
+        var out: [(UInt32, Int)] = []
+        out.reserveCapacity(items.count)
+        var composee: (UInt32, Int)? = nil
+        var lastCcc: Int? = nil
+        var buffer: [(UInt32, Int)] = []
+        for (ch, change) in items {
+            let cc = ch < 0x300 ? 0 : UProps.combiningClass(ch)
+            guard let k = composee else {
+                if cc != 0 { out.append((ch, change)) } else { composee = (ch, change) }
+                continue
+            }
+            if let l = lastCcc {
+                if l >= cc {
+                    if cc == 0 {
+                        out.append(k); out.append(contentsOf: buffer); buffer.removeAll()
+                        composee = (ch, change); lastCcc = nil
+                    } else { buffer.append((ch, change)); lastCcc = cc }
+                    continue
+                }
+                if k.0 >= 0x80 || ch >= 0x300, let r = UProps.composePair(k.0, ch) { composee = (r, k.1 + change - 1); continue }
+                buffer.append((ch, change)); lastCcc = cc
+            } else {
+                if (k.0 >= 0x80 || ch >= 0x300), let r = UProps.composePair(k.0, ch) { composee = (r, k.1 + change - 1); continue }
+                if cc == 0 { out.append(k); composee = (ch, change); continue }
+                buffer.append((ch, change)); lastCcc = cc
+            }
+        }
+        if let k = composee { out.append(k) }
+        out.append(contentsOf: buffer)
+        return out
     }
 }

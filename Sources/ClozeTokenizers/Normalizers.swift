@@ -13,7 +13,7 @@ indirect enum Normalizer {
     func normalize(_ n: inout NormalizedString) {
         switch self {
         case let .bert(clean, chinese, strip, lower):
-            if clean {
+            if clean && n.scalars.contains(where: { $0 < 32 || $0 >= 127 }) {
                 n.filter { c in !(c == 0 || c == 0xFFFD || (!(c == 9 || c == 10 || c == 13) && UProps.isOther(c))) }
                 if n.scalars.contains(where: { $0 != 32 && UProps.isWhitespace($0) }) {
                     n.map { c, out in out.append(UProps.isWhitespace(c) ? 32 : c) }

@@ -114,7 +114,7 @@ indirect enum PreTokenizer {
         case .punctuation(let b):
             splitPiece(p, .scalar(UProps.isBertPunctuation), b, into: &out)
         case .digits(let individual):
-            splitPiece(p, .scalar(UProps.isNumber), individual ? .isolated : .contiguous, into: &out)
+            splitPiece(p, .scalar(UProps.isNumeric), individual ? .isolated : .contiguous, into: &out)
         case .charDelimiter(let c):
             splitPiece(p, .scalar({ $0 == c }), .removed, into: &out)
         case let .split(pattern, behavior, invert):

@@ -30,13 +30,21 @@ public final class Tokenizer {
     let idToToken: [String?]
     let tokenToID: ByteVocab
     let specialIDs: Set<Int32>
+    /// Models keep scratch buffers and caches; the lock makes one Tokenizer safe to share between threads.
+    private let lock = NSLock()
 
     init(normalizer: Normalizer?, preTokenizer: PreTokenizer?, model: Model, postProcessor: PostProcessor?,
          decoder: Decoder?, added: [AddedToken], modelVocab: [Int32: [UInt8]]) {
         self.normalizer = normalizer; self.preTokenizer = preTokenizer; self.model = model
         self.postProcessor = postProcessor; self.decoder = decoder; self.added = added
         matcherRaw = AddedMatcher(added.filter { !$0.normalized })
-        matcherNormalized = AddedMatcher(added.filter { $0.normalized })
+        // Normalised added tokens are matched by their normalised content, as HF does.
+        matcherNormalized = AddedMatcher(added.filter { $0.normalized }.map { t in
+            var n = NormalizedString(original: t.scalars[...], offset: 0)
+            normalizer?.normalize(&n)
+            return AddedToken(id: t.id, content: t.content, scalars: n.scalars, special: t.special, singleWord: t.singleWord,
+                              lstrip: t.lstrip, rstrip: t.rstrip, normalized: true)
+        })
         var maxID: Int32 = -1
         for k in modelVocab.keys { maxID = max(maxID, k) }
         for a in added { maxID = max(maxID, a.id) }
@@ -79,8 +87,10 @@ public final class Tokenizer {
 
     public func tryEncode(_ text: String, pair: String? = nil, addSpecialTokens: Bool = true,
                           truncation: Truncation? = nil) throws -> Encoding {
+        lock.lock()
         var a = encodeSequence(stringScalars(text))
         var b = pair.map { encodeSequence(stringScalars($0)) }
+        lock.unlock()
         if let t = truncation {
             let n = addSpecialTokens ? (postProcessor?.addedTokens(pair: b != nil) ?? 0) : 0
             try truncateEncodings(&a, &b, maxLength: max(0, t.maxLength - n), strategy: t.strategy)
@@ -133,6 +143,25 @@ public final class Tokenizer {
                 continue
             }
             if n.isEmpty { continue }
+            if case .bert? = preTokenizer {
+                // Fast path: words are ranges of the normalised piece (no copies).
+                bertWords(n.scalars) { a, b in
+                    toks.removeAll(keepingCapacity: true)
+                    model.tokenize(n.scalars[a..<b], into: &toks)
+                    for (tid, s, e) in toks {
+                        let (os, oe) = n.originalRange((a + Int(s))..<(a + Int(e)))
+                        enc.append(id: tid, token: token(for: tid) ?? "", typeID: 0, start: os, end: oe, special: false)
+                    }
+                }
+                continue
+            }
+            if case let .byteLevel(addPrefixSpace, useRegex)? = preTokenizer, useRegex {
+                // Fast path: GPT-2 split and byte mapping into one reused buffer.
+                var q = n
+                if addPrefixSpace && q.scalars.first != 32 { q.prepend([32]) }
+                byteLevelWords(q, &toks, &enc)
+                continue
+            }
             let isFirst = n.starts[0] == 0
             let words = preTokenizer.map { $0.preTokenize([n], isFirst: [isFirst]).0 } ?? [n]
             for w in words where !w.isEmpty {
@@ -145,6 +174,44 @@ public final class Tokenizer {
             }
         }
         return enc
+    }
+
+    private func byteLevelWords(_ q: NormalizedString, _ toks: inout [(Int32, Int32, Int32)], _ enc: inout Encoding) {
+        var buf: [UInt32] = [], bst: [Int32] = [], ben: [Int32] = []
+        var utf: [UInt8] = []
+        buf.reserveCapacity(64); bst.reserveCapacity(64); ben.reserveCapacity(64)
+        for r in Pattern.gpt2.findMatches(q.scalars[...]) {
+            buf.removeAll(keepingCapacity: true); bst.removeAll(keepingCapacity: true); ben.removeAll(keepingCapacity: true)
+            for i in r {
+                let c = q.scalars[i]
+                if c < 0x80 { buf.append(bytesToChar[Int(c)]); bst.append(q.starts[i]); ben.append(q.ends[i]); continue }
+                utf.removeAll(keepingCapacity: true)
+                appendUTF8(&utf, c)
+                for b in utf { buf.append(bytesToChar[Int(b)]); bst.append(q.starts[i]); ben.append(q.ends[i]) }
+            }
+            toks.removeAll(keepingCapacity: true)
+            model.tokenize(buf[...], into: &toks)
+            for (tid, s, e) in toks {
+                let (os, oe) = e > s ? (bst[Int(s)], ben[Int(e) - 1]) : (bst[Int(s)], bst[Int(s)])
+                enc.append(id: tid, token: token(for: tid) ?? "", typeID: 0, start: os, end: oe, special: false)
+            }
+        }
+    }
+
+    /// BertPreTokenizer as ranges: split on whitespace (removed), then isolate each punctuation scalar.
+    @inline(__always)
+    private func bertWords(_ s: [UInt32], _ body: (Int, Int) -> Void) {
+        var start = -1
+        for i in 0..<s.count {
+            let c = s[i]
+            if UProps.isWhitespace(c) {
+                if start >= 0 { body(start, i); start = -1 }
+            } else if UProps.isBertPunctuation(c) {
+                if start >= 0 { body(start, i); start = -1 }
+                body(i, i + 1)
+            } else if start < 0 { start = i }
+        }
+        if start >= 0 { body(start, s.count) }
     }
 
     func postProcess(_ a: Encoding, _ b: Encoding?, addSpecialTokens: Bool) -> Encoding {

@@ -235,6 +235,9 @@ struct TokenizerJSONReader {
                 }
                 pieces.append(p); scores.append(s); rev[Int32(i)] = p
             }
+            if j["byte_fallback"]?.bool == true {
+                throw err(place + ".byte_fallback", "Unigram with byte_fallback is not supported yet (BPE byte fallback is)")
+            }
             var unk: Int32? = nil
             if let u = j["unk_id"], !u.isNull {
                 guard let ui = u.int, ui >= 0, ui < pieces.count else { throw err(place + ".unk_id", "the unknown token id is not in the vocabulary") }

@@ -88,8 +88,23 @@ enum UProps {
     @inline(__always) static func isWordChar(_ c: UInt32) -> Bool {
         if c < 0x80 { return (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c == 95 }
         if c == 0x200C || c == 0x200D { return true }
+        if let v = UnicodeSupplement.wordOverride(c) { return v }
         let k = category(c)
         return (k >= Lu && k <= Lo) || k == Mn || k == Mc || k == Me || k == Nd || k == Nl || k == Pc
+    }
+
+    /// Rust `char::is_numeric` (Digits pre-tokenizer).
+    @inline(__always) static func isNumeric(_ c: UInt32) -> Bool {
+        if c < 0x80 { return c >= 48 && c <= 57 }
+        if let v = UnicodeSupplement.numericOverride(c) { return v }
+        let k = category(c)
+        return k >= Nd && k <= No
+    }
+
+    /// Canonical composition of a pair, if there is a primary composite.
+    static func composePair(_ a: UInt32, _ b: UInt32) -> UInt32? {
+        let r = compose([a, b], compat: false)
+        return r.count == 1 ? r[0] : nil
     }
 
     @inline(__always) static func combiningClass(_ c: UInt32) -> Int {

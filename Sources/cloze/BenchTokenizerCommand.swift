@@ -23,7 +23,11 @@ struct BenchTokenizerCommand: ParsableCommand {
     func run() throws {
         let tok = try Tokenizer.load(directory: URL(fileURLWithPath: model))
         guard let data = FileManager.default.contents(atPath: file) else { throw ValidationError("cannot read \(file)") }
-        var lines = String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        // Split bytes on '\n' (String.split would treat "\r\n" as one Character and merge lines).
+        var lines: [String] = []
+        var start = data.startIndex
+        for i in data.indices where data[i] == 10 { lines.append(String(decoding: data[start..<i], as: UTF8.self)); start = i + 1 }
+        if start < data.endIndex { lines.append(String(decoding: data[start...], as: UTF8.self)) }
         if tsv { lines = lines.dropFirst().map { String($0.split(separator: "\t", omittingEmptySubsequences: false).first ?? "") } }
         let bytes = lines.reduce(0) { $0 + $1.utf8.count }
         var best = Double.infinity

@@ -51,12 +51,13 @@ struct TokenizeCommand: ParsableCommand {
 
     /// Lines of a UTF-8 file, split on '\n' only; invalid UTF-8 is an error naming the line.
     func readInputLines(_ path: String) throws -> [String] {
-        guard let data = FileManager.default.contents(atPath: path) else { throw ValidationError("cannot read \(path)") }
+        guard let data = FileManager.default.contents(atPath: path) else { throw TokenizerError(file: path, "cannot read the file") }
         var lines: [String] = []
         var start = data.startIndex, lineNo = 1
         func add(_ r: Range<Data.Index>) throws {
-            guard let s = String(data: data[r], encoding: .utf8) else {
-                throw ValidationError("\(path): line \(lineNo): invalid UTF-8")
+            // Not String(data:encoding:): Foundation drops a leading U+FEFF, which is text to tokenize here.
+            guard let s = String(validating: data[r], as: UTF8.self) else {
+                throw TokenizerError(file: path, place: "line \(lineNo)", "invalid UTF-8")
             }
             lines.append(s)
         }

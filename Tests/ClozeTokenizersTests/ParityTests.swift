@@ -39,12 +39,13 @@ func compactOffsets(_ offsets: [(Int, Int)]) -> String {
 }
 
 final class ParityTests: XCTestCase {
-    func checkParity(_ name: String, _ tok: Tokenizer, file: StaticString = #filePath, line: UInt = #line) throws {
-        let input = try requireFixture("hostile.txt")
+    func checkParity(_ name: String, _ tok: Tokenizer, every: Int = 1, file: StaticString = #filePath, line: UInt = #line) throws {
+        let all = try requireFixture("hostile.txt")
+        XCTAssertGreaterThanOrEqual(all.count, 2000)
+        let input = stride(from: 0, to: all.count, by: every).map { all[$0] }
         let ids = try requireFixture("\(name).ids.txt")
         let offs = try requireFixture("\(name).offsets.txt")
         let dec = try requireFixture("\(name).decoded.txt")
-        XCTAssertGreaterThanOrEqual(input.count, 2000)
         XCTAssertEqual(ids.count, input.count, file: file, line: line)
         XCTAssertEqual(offs.count, input.count, file: file, line: line)
         XCTAssertEqual(dec.count, input.count, file: file, line: line)
@@ -117,6 +118,37 @@ final class ParityTests: XCTestCase {
 
     func testByteLevelBPEParity() throws {
         try checkParity("bpe", try Tokenizer.load(tokenizerJSON: fixtureDir.appendingPathComponent("bpe/tokenizer.json")))
+    }
+
+    /// A fixture tokenizer stored as the part of tokenizer.json before "model" plus a base tokenizer's model.
+    func mixTokenizer(_ name: String, base: String) throws -> Tokenizer {
+        let head = try String(contentsOf: fixtureDir.appendingPathComponent("\(name).head.json"), encoding: .utf8)
+        let baseText = try String(contentsOf: fixtureDir.appendingPathComponent("\(base)/tokenizer.json"), encoding: .utf8)
+        guard let r = baseText.range(of: "\n  \"model\":") else { throw NSError(domain: "fixture", code: 2) }
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("cloze-\(name)-\(UUID().uuidString).json")
+        try (head + baseText[r.lowerBound...]).write(to: url, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: url) }
+        return try Tokenizer.load(tokenizerJSON: url)
+    }
+
+    /// NFC, Replace, Strip, Prepend, Whitespace, Digits, TemplateProcessing over the cased WordPiece vocab.
+    func testMixedWordPieceComponentsParity() throws {
+        try checkParity("mix-wp", try mixTokenizer("mix-wp", base: "bert-cased"), every: 4)
+    }
+
+    /// NFKC, Lowercase, Split, Punctuation, Digits, ByteLevel without regex, ByteLevel+Template post-processors.
+    func testMixedBPEComponentsParity() throws {
+        try checkParity("mix-bpe", try mixTokenizer("mix-bpe", base: "bpe"), every: 4)
+    }
+
+    /// NFD, StripAccents, NFKD, WhitespaceSplit, Metaspace(first), Replace/Strip decoders.
+    func testMixedUnigramComponentsParity() throws {
+        try checkParity("mix-unigram", try mixTokenizer("mix-unigram", base: "unigram"), every: 4)
+    }
+
+    /// BPE with <0xHH> byte fallback, Metaspace(first), Replace/ByteFallback/Fuse/Strip decoders.
+    func testByteFallbackBPEParity() throws {
+        try checkParity("bpe-bytefallback", try Tokenizer.load(tokenizerJSON: fixtureDir.appendingPathComponent("bpe-bytefallback/tokenizer.json")), every: 4)
     }
 
     func testUnigramParity() throws {

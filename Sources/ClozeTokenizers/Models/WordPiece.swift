@@ -18,19 +18,17 @@ final class WordPieceModel {
         let n = s.count
         if n > maxInputCharsPerWord { out.append((unkID, 0, Int32(n))); return }
         bytes.removeAll(keepingCapacity: true)
-        scalarAt.removeAll(keepingCapacity: true)   // byte index → scalar index, at scalar starts
+        scalarAt.removeAll(keepingCapacity: true)   // byte index → scalar index at scalar starts, -1 inside a scalar
+        var si: Int32 = 0
         for c in s {
-            let before = bytes.count
-            appendUTF8(&bytes, c)
-            for _ in before..<bytes.count { scalarAt.append(Int32(scalarAt.isEmpty ? 0 : -1)) }
-        }
-        // Fill scalar index for each byte position (only starts matter).
-        var si: Int32 = 0, b = 0
-        for c in s {
-            let len = c < 0x80 ? 1 : c < 0x800 ? 2 : c < 0x10000 ? 3 : 4
-            scalarAt[b] = si
-            for k in 1..<len { scalarAt[b + k] = -1 }
-            b += len; si += 1
+            if c < 0x80 { bytes.append(UInt8(c)); scalarAt.append(si) }
+            else {
+                let before = bytes.count
+                appendUTF8(&bytes, c)
+                scalarAt.append(si)
+                for _ in (before + 1)..<bytes.count { scalarAt.append(-1) }
+            }
+            si += 1
         }
         let total = bytes.count
         let outStart = out.count
@@ -39,10 +37,16 @@ final class WordPieceModel {
             var end = total
             var found: Int32? = nil
             while start < end {
-                key.removeAll(keepingCapacity: true)
-                if start > 0 { key.append(contentsOf: prefix) }
-                key.append(contentsOf: bytes[start..<end])
-                if let id = vocab.lookup(key) { found = id; break }
+                let hit: Int32?
+                if start == 0 {
+                    hit = bytes.withUnsafeBufferPointer { vocab.lookup(UnsafeBufferPointer(rebasing: $0[0..<end])) }
+                } else {
+                    key.removeAll(keepingCapacity: true)
+                    key.append(contentsOf: prefix)
+                    key.append(contentsOf: bytes[start..<end])
+                    hit = vocab.lookup(key)
+                }
+                if let id = hit { found = id; break }
                 end -= 1
                 while end > start && scalarAt[end] < 0 { end -= 1 }
             }
