@@ -27,6 +27,7 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "BLAS threads.") var threads: Int = 2
     @Option(help: "Timed runs (the median is reported).") var runs: Int = 5
     @Option(help: "Untimed warm-up runs.") var warmup: Int = 1
+    @Flag(name: .customLong("forward-only"), help: "Skip the training-step measurement.") var forwardOnly = false
     @Option(name: .customLong("mask-fraction"), help: "Fraction of tokens that get MLM logits / loss.") var maskFraction: Double = 0.15
 
     func validate() throws {
@@ -65,6 +66,10 @@ struct BenchCommand: ParsableCommand {
             _ = try model.mlmLogits(hidden: h, positions: positions, vocabularyRows: nil, tape: nil)
         }
         let parameters = model.parameters.map(\.tensor)
+        let count = parameters.reduce(0) { $0 + $1.count }
+        print("cloze bench: \(shape.rawValue) (\(String(format: "%.1f", Double(count) / 1e6))M parameters), batch \(batch) x seq \(seq), \(masked) masked positions, \(threads) BLAS threads, median of \(runs)")
+        print(String(format: "forward (encoder + MLM head at masks, no tape): %.1f ms  = %.0f tokens/s", forward * 1000, Double(n) / forward))
+        if forwardOnly { return }
         let optimizer = AdamW(parameters: parameters, learningRate: 1e-5)
         var dropoutRNG: SeededRNG? = SeededRNG(seed: 2)
         let train = try median {
@@ -76,9 +81,6 @@ struct BenchCommand: ParsableCommand {
             optimizer.step()
             optimizer.zeroGrad()
         }
-        let count = parameters.reduce(0) { $0 + $1.count }
-        print("cloze bench: \(shape.rawValue) (\(String(format: "%.1f", Double(count) / 1e6))M parameters), batch \(batch) x seq \(seq), \(masked) masked positions, \(threads) BLAS threads, median of \(runs)")
-        print(String(format: "forward (encoder + MLM head at masks, no tape): %.1f ms  = %.0f tokens/s", forward * 1000, Double(n) / forward))
         print(String(format: "train step (forward + CE + backward + AdamW):    %.1f ms  = %.0f tokens/s", train * 1000, Double(n) / train))
     }
 }

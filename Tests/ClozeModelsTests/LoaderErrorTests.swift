@@ -58,6 +58,9 @@ final class LoaderErrorTests: XCTestCase {
         let type = try copyOfTinyBert("type") { $0["hidden_size"] = "big" }
         XCTAssertTrue(message { _ = try ModelLoader.loadMaskedLM(directory: type) }.contains("'hidden_size' must be an integer"))
         XCTAssertTrue(message { _ = try ModelLoader.loadMaskedLM(directory: "/nonexistent/model") }.contains("cannot read config.json"))
+        let negative = try copyOfTinyBert("negative") { $0["type_vocab_size"] = -2; $0["num_hidden_layers"] = 0 }
+        let m = message { _ = try ModelLoader.loadMaskedLM(directory: negative) }
+        XCTAssertTrue(m.contains("type_vocab_size must not be negative") && m.contains("layers must be positive"), m)
     }
 
     func testEncoderOnlyCheckpointHasNoMLMHead() throws {

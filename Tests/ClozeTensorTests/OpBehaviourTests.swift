@@ -59,6 +59,25 @@ final class OpBehaviourTests: XCTestCase {
         _ = rng.next()
     }
 
+    func testDropoutMaskMatchesSequentialDefinition() {
+        // Documented definition: two 24-bit uniforms per rng.next() (high bits first), drop if u < p.
+        let n = 1007, p: Float = 0.3
+        let x = Tensor(shape: [n], data: [Float](repeating: 1, count: n))
+        var r: SeededRNG? = SeededRNG(seed: 42)
+        let y = Ops.dropout(x, p: p, rng: &r, tape: nil)
+        var ref = SeededRNG(seed: 42)
+        var expected = [Float](repeating: 0, count: n)
+        var i = 0
+        while i < n {
+            let bits = ref.next()
+            expected[i] = Float(bits >> 40) / 16_777_216 < p ? 0 : 1 / (1 - p)
+            if i + 1 < n { expected[i + 1] = Float((bits >> 8) & 0xFF_FFFF) / 16_777_216 < p ? 0 : 1 / (1 - p) }
+            i += 2
+        }
+        XCTAssertEqual(y.data, expected)
+        XCTAssertEqual(r!.state, ref.state)
+    }
+
     func testPaddedKeysContributeExactlyNothing() {
         var rng = SeededRNG(seed: 24)
         let (b, t, h, d) = (2, 20, 2, 4)
@@ -77,6 +96,24 @@ final class OpBehaviourTests: XCTestCase {
         let y3 = Ops.selfAttention(q: sub(q), k: sub(k), v: sub(v), batch: 1, seqLen: 13, heads: h,
                                    keyMask: [Float](repeating: 1, count: 13), dropout: 0, rng: &none, tape: nil)
         assertClose(Array(y1.data[(t * h * d)..<((t + 13) * h * d)]), y3.data, atol: 1e-6, "unpadded equivalent")
+    }
+
+    func testCrossEntropyAllIgnoredIsZeroWithZeroGradient() {
+        let x = Tensor(shape: [2, 3], data: [1, 2, 3, 4, 5, 6], requiresGrad: true)
+        let tape = Tape()
+        let loss = Ops.crossEntropy(x, targets: [-100, -1], tape: tape)
+        tape.backward(loss)
+        XCTAssertEqual(loss.item, 0)
+        XCTAssertTrue((x.grad ?? [0]).allSatisfy { $0 == 0 })
+    }
+
+    func testMatmulShapes() {
+        let a = Tensor(shape: [2, 3], data: [1, 2, 3, 4, 5, 6]), b = Tensor(shape: [3, 2], data: [1, 0, 0, 1, 1, 1])
+        let c = Ops.matmul(a, b, transposeA: false, transposeB: false, batch: 1, tape: nil)
+        XCTAssertEqual(c.shape, [2, 2])
+        XCTAssertEqual(c.data, [4, 5, 10, 11])
+        let a3 = Tensor(shape: [1, 2, 3], data: a.data)
+        XCTAssertEqual(Ops.matmul(a3, b, transposeA: false, transposeB: false, batch: 1, tape: nil).shape, [1, 2, 2])
     }
 
     func testSoftmaxAndLogSoftmaxRows() {

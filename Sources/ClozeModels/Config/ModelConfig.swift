@@ -187,6 +187,7 @@ public struct ModelConfig: Sendable {
                               ("max positions", maxPositions)] where value <= 0 {
             problems.append("\(name) must be positive, got \(value)")
         }
+        if typeVocabSize < 0 { problems.append("type_vocab_size must not be negative, got \(typeVocabSize)") }
         if numHeads > 0, hiddenSize % numHeads != 0 {
             problems.append("hidden size \(hiddenSize) is not divisible by \(numHeads) attention heads")
         }

@@ -106,7 +106,7 @@ public final class CheckpointWeights: WeightProvider {
             return nil
         }
         used.insert(stored)
-        // A scalar-free size check: [N] and [1, N] are not interchangeable in transformers either.
+        // Exact shape match: [N] and [1, N] are not interchangeable in transformers either.
         guard entry.shape == shape else {
             problems.append("tensor '\(stored)' has shape \(entry.shape) but the config needs \(shape)")
             return nil

@@ -21,15 +21,34 @@ extension Ops {
         return out
     }
 
-    /// mask[i] = 0 with probability p, else 1/(1-p). Two 24-bit uniforms per 64-bit draw.
+    /// mask[i] = 0 with probability p, else 1/(1-p): two 24-bit uniforms per 64-bit SeededRNG draw
+    /// (high bits first), u < p dropping. Eight SplitMix64 draws are computed at once in SIMD lanes
+    /// (the generator's state advances by a constant, so lane j is the j-th next draw); the result is
+    /// identical to calling rng.next() sequentially.
     static func fillDropoutMask(_ mask: UnsafeMutablePointer<Float>, _ n: Int, p: Float, rng: inout SeededRNG) {
         let keep: Float = p >= 1 ? 0 : 1 / (1 - p)
-        let unit: Float = 1.0 / Float(1 << 24)
+        // u = k·2^-24 < p  ⟺  k < ceil(p·2^24) for integer k.
+        let threshold = UInt64((Double(p) * 16_777_216).rounded(.up))
+        let gamma: UInt64 = 0x9E37_79B9_7F4A_7C15
+        let lanes = SIMD8<UInt64>(1, 2, 3, 4, 5, 6, 7, 8) &* gamma
         var i = 0
+        while i + 16 <= n {
+            var z = SIMD8<UInt64>(repeating: rng.state) &+ lanes
+            rng.state &+= 8 &* gamma
+            z = (z ^ (z &>> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z &>> 27)) &* 0x94D0_49BB_1331_11EB
+            z = z ^ (z &>> 31)
+            let hi = z &>> 40, lo = (z &>> 8) & 0xFF_FFFF
+            for j in 0..<8 {
+                mask[i + 2 * j] = hi[j] < threshold ? 0 : keep
+                mask[i + 2 * j + 1] = lo[j] < threshold ? 0 : keep
+            }
+            i += 16
+        }
         while i < n {
             let bits = rng.next()
-            mask[i] = Float(bits >> 40) * unit < p ? 0 : keep
-            if i + 1 < n { mask[i + 1] = Float((bits >> 8) & 0xFF_FFFF) * unit < p ? 0 : keep }
+            mask[i] = (bits >> 40) < threshold ? 0 : keep
+            if i + 1 < n { mask[i + 1] = ((bits >> 8) & 0xFF_FFFF) < threshold ? 0 : keep }
             i += 2
         }
     }

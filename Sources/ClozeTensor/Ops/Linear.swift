@@ -21,15 +21,15 @@ extension Ops {
             tape!.record {
                 out.grad.withPointer { dy in
                     if x.requiresGrad {
-                        x.withGrad { dx in weight.withData { pw in
+                        x.withGradForGEMM { dx, beta in weight.withData { pw in
                             gemm(transA: false, transB: false, m: n, n: inF, k: outF, alpha: 1, dy, lda: outF, pw, ldb: inF,
-                                 beta: 1, dx, ldc: inF)
+                                 beta: beta, dx, ldc: inF)
                         } }
                     }
                     if weight.requiresGrad {
-                        weight.withGrad { dw in x.withData { px in
+                        weight.withGradForGEMM { dw, beta in x.withData { px in
                             gemm(transA: true, transB: false, m: outF, n: inF, k: n, alpha: 1, dy, lda: outF, px, ldb: inF,
-                                 beta: 1, dw, ldc: inF)
+                                 beta: beta, dw, ldc: inF)
                         } }
                     }
                     if let b = bias, b.requiresGrad {

@@ -13,17 +13,21 @@ extension Ops {
         }
         let used = targets.filter { $0 >= 0 }.count
         let record = recording(tape, logits)
-        // Softmax rows are computed once and reused as the gradient.
-        var probs = logits.data
+        // When recording, softmax rows are computed once here and reused as the gradient.
+        var probs = record ? logits.data : []
         var total: Double = 0
-        probs.withUnsafeMutableBufferPointer { pB in
+        logits.withData { px in probs.withUnsafeMutableBufferPointer { pB in
             for r in 0..<n where targets[r] >= 0 {
-                let row = pB.baseAddress! + r * c
-                let logZ = logits.withData { lse(($0 + r * c), c) }
-                total += Double(logZ - row[targets[r]])
-                if record { Vectorized.softmaxInPlace(row, count: c) }
+                let row = px + r * c
+                if record {
+                    let pr = pB.baseAddress! + r * c
+                    let logZ = Vectorized.softmaxInPlace(pr, count: c)
+                    total += Double(logZ - row[targets[r]])
+                } else {
+                    total += Double(lse(row, c) - row[targets[r]])
+                }
             }
-        }
+        } }
         let loss = used == 0 ? 0 : Float(total / Double(used))
         let out = Tensor(shape: [1], data: [loss], requiresGrad: record)
         if record {

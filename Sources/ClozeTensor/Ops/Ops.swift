@@ -55,6 +55,20 @@ extension Tensor {
         return try grad!.withUnsafeMutableBufferPointer { try body($0.baseAddress ?? emptyFloatBuffer) }
     }
 
+    /// For kernels that can overwrite or accumulate (GEMM's beta): with no gradient yet, `body` gets an
+    /// unzeroed buffer and beta 0 (it must write every element), else the gradient and beta 1.
+    @inlinable
+    public func withGradForGEMM<R>(_ body: (UnsafeMutablePointer<Float>, Float) throws -> R) rethrows -> R {
+        var beta: Float = 1
+        if grad == nil {
+            beta = 0
+            if let s = spareGrad, s.count == count { grad = s; spareGrad = nil } else {
+                grad = Ops.makeArray(count) { _ in }
+            }
+        }
+        return try grad!.withUnsafeMutableBufferPointer { try body($0.baseAddress ?? emptyFloatBuffer, beta) }
+    }
+
     /// Product of all dimensions except the last (the "rows" of a [.., H] activation).
     @inlinable public var rows: Int { shape.isEmpty ? 1 : count / Swift.max(shape[shape.count - 1], 1) }
     /// Size of the last dimension.

@@ -22,7 +22,7 @@ extension Ops {
         let tt = t * t, slabs = batch * heads, workers = Parallel.workers(batch)
         let keep = keyMask.map { $0 != 0 ? Float(1) : 0 }
         // Dropout mask for every (batch, head) drawn up front, sequentially, so it depends only on the seed.
-        var dropMask = [Float](repeating: 0, count: useDropout ? slabs * tt : 0)
+        var dropMask = makeArray(useDropout ? slabs * tt : 0) { _ in }
         if useDropout {
             dropMask.withUnsafeMutableBufferPointer { fillDropoutMask($0.baseAddress!, slabs * tt, p: dropout, rng: &rng!) }
         }
