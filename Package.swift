@@ -23,6 +23,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-numerics", from: "1.0.0"),
         .package(url: "https://github.com/apple/swift-collections", from: "1.1.0"),
         .package(url: "https://github.com/apple/swift-algorithms", from: "1.2.0"),
+        .package(url: "https://github.com/google/swift-benchmark", from: "0.1.2"),
     ],
     targets: [
         // OpenBLAS through its cblas.h (pkg-config name `openblas`).
@@ -48,6 +49,10 @@ let package = Package(
                           dependencies: ["ClozePET", "ClozeModels", "ClozeTokenizers", "ClozeTensor",
                                          .product(name: "ArgumentParser", package: "swift-argument-parser")],
                           swiftSettings: fastMath),
+        .executableTarget(name: "ClozeBenchmarks",
+                          dependencies: ["ClozeModels", "ClozeTokenizers", "ClozeTensor",
+                                         .product(name: "Benchmark", package: "swift-benchmark")],
+                          path: "Benchmarks/ClozeBenchmarks", swiftSettings: fastMath),
         .testTarget(name: "ClozeTensorTests", dependencies: ["ClozeTensor"], swiftSettings: fastMath),
         .testTarget(name: "ClozeTokenizersTests", dependencies: ["ClozeTokenizers"], swiftSettings: fastMath),
         .testTarget(name: "ClozeModelsTests", dependencies: ["ClozeModels"], swiftSettings: fastMath),

@@ -20,6 +20,9 @@ struct BenchTokenizerCommand: ParsableCommand {
     @Option(name: .long, help: "Passes over the file; the best pass is reported.")
     var repeats: Int = 5
 
+    @Flag(name: .long, help: "Print one JSON object instead of text.")
+    var json = false
+
     func run() throws {
         let tok = try Tokenizer.load(directory: URL(fileURLWithPath: model))
         guard let data = FileManager.default.contents(atPath: file) else { throw ValidationError("cannot read \(file)") }
@@ -40,6 +43,14 @@ struct BenchTokenizerCommand: ParsableCommand {
             best = min(best, dt); tokens = n
         }
         let mb = Double(bytes) / 1e6
+        if json {
+            let object: [String: Any] = ["lines": lines.count, "megabytes": mb, "tokens": tokens, "passes": repeats,
+                                         "bestSeconds": best, "megabytesPerSecond": mb / best,
+                                         "linesPerSecond": Double(lines.count) / best]
+            let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
+            print(String(decoding: data, as: UTF8.self))
+            return
+        }
         print(String(format: "cloze: %d lines, %.2f MB, %d tokens, best of %d passes %.3f s, %.2f MB/s, %.0f lines/s",
                      lines.count, mb, tokens, repeats, best, mb / best, Double(lines.count) / best))
     }
