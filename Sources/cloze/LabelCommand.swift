@@ -16,6 +16,7 @@ struct LabelCommand: ParsableCommand {
     @Option(name: .customLong("max-length")) var maxLength: Int?
     @Option(help: "BLAS threads.") var threads = 1
     @Flag(name: .customLong("no-progress")) var noProgress = false
+    @Flag(help: "Print a JSON summary instead of text.") var json = false
 
     func run() throws {
         BLASThreads.set(threads)
@@ -33,6 +34,13 @@ struct LabelCommand: ParsableCommand {
         labeler.batchSize = batchSize; labeler.maxLength = maxLength ?? t.maxLength ?? 128; labeler.progress = !noProgress
         let textColumns = ["text_a", "text_b"].filter { t.format.columns?[$0] != nil }
         let r = try labeler.run(pool: pool, textColumns: textColumns.isEmpty ? ["text_a"] : textColumns, outputPath: out, format: format)
+        if json {
+            var summary: [String: Any] = ["written": r.written, "resumedFrom": r.resumedFrom, "out": out]
+            if let a = r.accuracy { summary["accuracy"] = a }
+            let data = try JSONSerialization.data(withJSONObject: summary, options: [.sortedKeys])
+            print(String(decoding: data, as: UTF8.self))
+            return
+        }
         var line = "labelled \(r.written) rows" + (r.resumedFrom > 0 ? " (resumed after \(r.resumedFrom) rows already written)" : "") + " -> \(out)"
         if let a = r.accuracy { line += String(format: "; accuracy against the pool's labels %.2f%%", 100 * a) }
         print(line)

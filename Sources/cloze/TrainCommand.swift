@@ -27,6 +27,7 @@ struct TaskOptions: ParsableArguments {
     @Option(help: "BLAS threads.") var threads = 1
     @Option(help: "Directory for results.json.") var out: String?
     @Flag(name: .customLong("no-progress")) var noProgress = false
+    @Flag(help: "Print results.json to stdout instead of the table.") var json = false
 
     func loadTask() throws -> TaskDescriptor {
         var path = task
@@ -55,6 +56,12 @@ struct TaskOptions: ParsableArguments {
         if let out {
             try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
             try r.write(to: (out as NSString).appendingPathComponent("results.json"))
+        }
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            print(String(decoding: try encoder.encode(r), as: UTF8.self))
+            return
         }
         func line(_ name: String, _ s: ScoreSummary) {
             let padded = name.count < 56 ? name + String(repeating: " ", count: 56 - name.count) : name
