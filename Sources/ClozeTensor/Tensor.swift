@@ -45,23 +45,23 @@ public final class Tensor {
     }
 
     /// Adds `delta` into `grad`, allocating it on first use.
-    @inlinable
     public func accumulateGrad(_ delta: UnsafeBufferPointer<Float>) {
         ensureGrad()
         grad!.withUnsafeMutableBufferPointer { g in
-            Vectorized.addInPlace(g.baseAddress!, delta.baseAddress!, count: data.count)
+            Ops.parallelAddInPlace(g.baseAddress!, delta.baseAddress!, count: data.count)
         }
     }
 
     /// Zeroed gradient buffer, allocated if missing. Backward kernels write into this.
     /// Reuses the buffer released by `zeroGrad()` when there is one (a memset instead of a fresh
     /// allocation: large embedding gradients otherwise cost page faults every step).
-    @inlinable
     public func ensureGrad() {
         guard grad == nil else { return }
         if var g = spareGrad, g.count == data.count {
             spareGrad = nil
-            g.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
+            g.withUnsafeMutableBufferPointer { b in
+                Parallel.chunks(b.count, grain: 1 << 18) { r in (b.baseAddress! + r.lowerBound).update(repeating: 0, count: r.count) }
+            }
             grad = g
         } else {
             grad = [Float](repeating: 0, count: data.count)
@@ -120,8 +120,10 @@ public struct SeededRNG: RandomNumberGenerator, Sendable {
     public mutating func nextUniform() -> Float { Float(next() >> 40) * (1.0 / Float(1 << 24)) }
 }
 
-/// Thread control for OpenBLAS (it reads OPENBLAS_NUM_THREADS only at load time).
+/// Thread count for Cloze's compute: GEMMs, attention and large elementwise kernels are split over
+/// this many workers (see `Parallel`; OpenBLAS itself runs single-threaded unless
+/// CLOZE_GEMM_THREADS=openblas). Results are the same for any thread count.
 public enum BLASThreads {
-    public static func set(_ n: Int) { openblas_set_num_threads(Int32(n)) }
-    public static var current: Int { Int(openblas_get_num_threads()) }
+    public static func set(_ n: Int) { Parallel.setThreads(n) }
+    public static var current: Int { Parallel.threads }
 }

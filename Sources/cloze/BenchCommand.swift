@@ -28,6 +28,7 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Timed runs (the median is reported).") var runs: Int = 5
     @Option(help: "Untimed warm-up runs.") var warmup: Int = 1
     @Flag(name: .customLong("forward-only"), help: "Skip the training-step measurement.") var forwardOnly = false
+    @Flag(help: "Also print the median time of each training-step phase.") var phases = false
     @Option(name: .customLong("mask-fraction"), help: "Fraction of tokens that get MLM logits / loss.") var maskFraction: Double = 0.15
 
     func validate() throws {
@@ -72,15 +73,32 @@ struct BenchCommand: ParsableCommand {
         if forwardOnly { return }
         let optimizer = AdamW(parameters: parameters, learningRate: 1e-5)
         var dropoutRNG: SeededRNG? = SeededRNG(seed: 2)
+        var phaseTimes: [[Double]] = [[], [], [], []]
+        func lap(_ start: inout UInt64, _ phase: Int) {
+            let now = DispatchTime.now().uptimeNanoseconds
+            phaseTimes[phase].append(Double(now - start) / 1e9)
+            start = now
+        }
         let train = try median {
+            var t = DispatchTime.now().uptimeNanoseconds
             let tape = Tape()
             let h = try model.encode(encoded, training: true, rng: &dropoutRNG, tape: tape)
+            lap(&t, 0)
             let logits = try model.mlmLogits(hidden: h, positions: positions, vocabularyRows: nil, tape: tape)
             let loss = Ops.crossEntropy(logits, targets: targets, tape: tape)
+            lap(&t, 1)
             tape.backward(loss)
+            lap(&t, 2)
             optimizer.step()
             optimizer.zeroGrad()
+            lap(&t, 3)
         }
         print(String(format: "train step (forward + CE + backward + AdamW):    %.1f ms  = %.0f tokens/s", train * 1000, Double(n) / train))
+        if phases {
+            let names = ["encoder forward", "MLM head + CE forward", "backward", "AdamW + zeroGrad"]
+            for (name, times) in zip(names, phaseTimes) {
+                print("  \(name): " + String(format: "%.1f ms", times.sorted()[times.count / 2] * 1000))
+            }
+        }
     }
 }

@@ -8,9 +8,11 @@ extension Ops {
         let n = x.count
         let y = x.withData { px in
             makeArray(n) { py in
-                switch kind {
-                case .erf: elementwise(px, py, n, GeLUErf.self)
-                case .tanh: elementwise(px, py, n, GeLUTanh.self)
+                Parallel.chunks(n, grain: transcendentalGrain) { r in
+                    switch kind {
+                    case .erf: elementwise(px + r.lowerBound, py + r.lowerBound, r.count, GeLUErf.self)
+                    case .tanh: elementwise(px + r.lowerBound, py + r.lowerBound, r.count, GeLUTanh.self)
+                    }
                 }
             }
         }
@@ -18,9 +20,12 @@ extension Ops {
         if out.requiresGrad {
             tape!.record {
                 out.grad.withPointer { dy in x.withData { px in x.withGrad { dx in
-                    switch kind {
-                    case .erf: backwardElementwise(px, dy, dx, n, GeLUErf.self)
-                    case .tanh: backwardElementwise(px, dy, dx, n, GeLUTanh.self)
+                    Parallel.chunks(n, grain: transcendentalGrain) { r in
+                        let o = r.lowerBound
+                        switch kind {
+                        case .erf: backwardElementwise(px + o, dy + o, dx + o, r.count, GeLUErf.self)
+                        case .tanh: backwardElementwise(px + o, dy + o, dx + o, r.count, GeLUTanh.self)
+                        }
                     }
                 } } }
             }
@@ -55,6 +60,11 @@ extension Ops {
         }
         return out
     }
+
+    /// Elements per worker below which splitting an erf/exp/tanh kernel does not pay.
+    static let transcendentalGrain = 8192
+    /// Elements per worker below which splitting a memory-bound kernel (add, scale, mask) does not pay.
+    static let streamingGrain = 32768
 
     // MARK: - Kernels
     // Kernels are types, not closures: generic specialisation then inlines them into the SIMD loop

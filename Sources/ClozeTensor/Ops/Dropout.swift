@@ -8,13 +8,20 @@ extension Ops {
         var mask = [Float](repeating: 0, count: n)
         mask.withUnsafeMutableBufferPointer { fillDropoutMask($0.baseAddress ?? emptyFloatBuffer, n, p: p, rng: &rng!) }
         let y = x.withData { px in mask.withUnsafeBufferPointer { pm in
-            makeArray(n) { Vectorized.mul($0, px, pm.baseAddress ?? UnsafePointer(emptyFloatBuffer), count: n) }
+            makeArray(n) { py in
+                Parallel.chunks(n, grain: streamingGrain) { r in
+                    Vectorized.mul(py + r.lowerBound, px + r.lowerBound, pm.baseAddress! + r.lowerBound, count: r.count)
+                }
+            }
         } }
         let out = Tensor(shape: x.shape, data: y, requiresGrad: recording(tape, x))
         if out.requiresGrad {
             tape!.record {
                 out.grad.withPointer { dy in x.withGrad { dx in mask.withUnsafeBufferPointer {
-                    Vectorized.addMul(dx, dy, $0.baseAddress ?? UnsafePointer(emptyFloatBuffer), count: n)
+                    let pm = $0.baseAddress ?? UnsafePointer(emptyFloatBuffer)
+                    Parallel.chunks(n, grain: streamingGrain) { r in
+                        Vectorized.addMul(dx + r.lowerBound, dy + r.lowerBound, pm + r.lowerBound, count: r.count)
+                    }
                 } } }
             }
         }
@@ -24,8 +31,20 @@ extension Ops {
     /// mask[i] = 0 with probability p, else 1/(1-p): two 24-bit uniforms per 64-bit SeededRNG draw
     /// (high bits first), u < p dropping. Eight SplitMix64 draws are computed at once in SIMD lanes
     /// (the generator's state advances by a constant, so lane j is the j-th next draw); the result is
-    /// identical to calling rng.next() sequentially.
+    /// identical to calling rng.next() sequentially. Because draw j depends only on the start state
+    /// and j, large masks are filled in parallel chunks with the same result.
     static func fillDropoutMask(_ mask: UnsafeMutablePointer<Float>, _ n: Int, p: Float, rng: inout SeededRNG) {
+        let start = rng.state, gamma: UInt64 = 0x9E37_79B9_7F4A_7C15
+        Parallel.chunks(n, grain: streamingGrain, align: 16) { r in
+            // Elements i, i+1 (i even) use draw i/2; chunk starts are multiples of 16.
+            var local = SeededRNG(seed: 0)
+            local.state = start &+ UInt64(r.lowerBound / 2) &* gamma
+            fillDropoutMaskSerial(mask + r.lowerBound, r.count, p: p, rng: &local)
+        }
+        rng.state = start &+ UInt64((n + 1) / 2) &* gamma
+    }
+
+    private static func fillDropoutMaskSerial(_ mask: UnsafeMutablePointer<Float>, _ n: Int, p: Float, rng: inout SeededRNG) {
         let keep: Float = p >= 1 ? 0 : 1 / (1 - p)
         // u = k·2^-24 < p  ⟺  k < ceil(p·2^24) for integer k.
         let threshold = UInt64((Double(p) * 16_777_216).rounded(.up))

@@ -10,7 +10,11 @@ extension Ops {
         let y = x.withData { px in weight.withData { pw in
             makeArray(n * outF) { py in
                 if let b = bias {
-                    b.withData { pb in for r in 0..<n { (py + r * outF).update(from: pb, count: outF) } }
+                    b.withData { pb in
+                        Parallel.chunks(n, grain: rowGrain(outF) * 4, align: 1) { rows in
+                            for r in rows { (py + r * outF).update(from: pb, count: outF) }
+                        }
+                    }
                 }
                 gemm(transA: false, transB: true, m: n, n: outF, k: inF, alpha: 1, px, lda: inF, pw, ldb: inF,
                      beta: bias == nil ? 0 : 1, py, ldc: outF)
@@ -33,11 +37,20 @@ extension Ops {
                         } }
                     }
                     if let b = bias, b.requiresGrad {
-                        b.withGrad { db in for r in 0..<n { Vectorized.addInPlace(db, dy + r * outF, count: outF) } }
+                        b.withGrad { db in columnSums(dy, rows: n, cols: outF, into: db) }
                     }
                 }
             }
         }
         return out
+    }
+}
+
+extension Ops {
+    /// dst[j] += Σ_r src[r, j], rows summed in order; split over workers by columns.
+    static func columnSums(_ src: UnsafePointer<Float>, rows: Int, cols: Int, into dst: UnsafeMutablePointer<Float>) {
+        Parallel.chunks(cols, grain: rows * cols >= streamingGrain ? 64 : cols, align: 16) { cs in
+            for r in 0..<rows { Vectorized.addInPlace(dst + cs.lowerBound, src + r * cols + cs.lowerBound, count: cs.count) }
+        }
     }
 }

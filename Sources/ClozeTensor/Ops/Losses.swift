@@ -15,19 +15,24 @@ extension Ops {
         let record = recording(tape, logits)
         // When recording, softmax rows are computed once here and reused as the gradient.
         var probs = record ? logits.data : []
-        var total: Double = 0
-        logits.withData { px in probs.withUnsafeMutableBufferPointer { pB in
-            for r in 0..<n where targets[r] >= 0 {
-                let row = px + r * c
-                if record {
-                    let pr = pB.baseAddress! + r * c
-                    let logZ = Vectorized.softmaxInPlace(pr, count: c)
-                    total += Double(logZ - row[targets[r]])
-                } else {
-                    total += Double(lse(row, c) - row[targets[r]])
+        // Per-row losses in parallel, summed in row order (same total for any thread count).
+        var rowLoss = [Double](repeating: 0, count: n)
+        logits.withData { px in probs.withUnsafeMutableBufferPointer { pB in rowLoss.withUnsafeMutableBufferPointer { lB in
+            Parallel.chunks(n, grain: rowGrain(c), align: 1) { rows in
+                for r in rows where targets[r] >= 0 {
+                    let row = px + r * c
+                    if record {
+                        let pr = pB.baseAddress! + r * c
+                        let logZ = Vectorized.softmaxInPlace(pr, count: c)
+                        lB[r] = Double(logZ - row[targets[r]])
+                    } else {
+                        lB[r] = Double(lse(row, c) - row[targets[r]])
+                    }
                 }
             }
-        } }
+        } } }
+        var total: Double = 0
+        for r in 0..<n where targets[r] >= 0 { total += rowLoss[r] }
         let loss = used == 0 ? 0 : Float(total / Double(used))
         let out = Tensor(shape: [1], data: [loss], requiresGrad: record)
         if record {
@@ -35,9 +40,11 @@ extension Ops {
                 guard let g = out.grad?[0], used > 0 else { return }
                 let s = g / Float(used)
                 logits.withGrad { dx in probs.withUnsafeBufferPointer { pB in
-                    for r in 0..<n where targets[r] >= 0 {
-                        Vectorized.addScaled(dx + r * c, pB.baseAddress! + r * c, s, count: c)
-                        dx[r * c + targets[r]] -= s
+                    Parallel.chunks(n, grain: rowGrain(c), align: 1) { rows in
+                        for r in rows where targets[r] >= 0 {
+                            Vectorized.addScaled(dx + r * c, pB.baseAddress! + r * c, s, count: c)
+                            dx[r * c + targets[r]] -= s
+                        }
                     }
                 } }
             }

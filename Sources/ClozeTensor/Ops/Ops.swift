@@ -24,7 +24,8 @@ extension Ops {
     }
 
     /// Row-major sgemm: C = alpha·op(A)·op(B) + beta·C with op(A) [m, k], op(B) [k, n].
-    @inlinable
+    /// Large products are split over `Parallel` workers by rows of C (or by columns when C is wide),
+    /// each piece a single-threaded sgemm; every element of C is still one dot product in BLAS's order.
     static func gemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
                      _ a: UnsafePointer<Float>, lda: Int, _ b: UnsafePointer<Float>, ldb: Int,
                      beta: Float, _ c: UnsafeMutablePointer<Float>, ldc: Int) {
@@ -33,6 +34,33 @@ extension Ops {
             for i in 0..<m { Vectorized.scale(c + i * ldc, c + i * ldc, by: beta, count: n) }
             return
         }
+        let workers = Parallel.ownGEMMThreads && m * n * k >= gemmSplitWork ? Parallel.workers(Swift.max(m, n) / 32) : 1
+        if workers <= 1 {
+            sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+        } else if m >= n {
+            Parallel.region(workers) { w in
+                let r = Parallel.split(m, parts: workers, part: w, align: 16)
+                if r.isEmpty { return }
+                sgemm(transA, transB, r.count, n, k, alpha, transA ? a + r.lowerBound : a + r.lowerBound * lda, lda,
+                      b, ldb, beta, c + r.lowerBound * ldc, ldc)
+            }
+        } else {
+            Parallel.region(workers) { w in
+                let r = Parallel.split(n, parts: workers, part: w, align: 16)
+                if r.isEmpty { return }
+                sgemm(transA, transB, m, r.count, k, alpha, a, lda, transB ? b + r.lowerBound * ldb : b + r.lowerBound, ldb,
+                      beta, c + r.lowerBound, ldc)
+            }
+        }
+    }
+
+    /// Multiply-adds below which a GEMM is not worth splitting (~30 µs of work).
+    static let gemmSplitWork = 1 << 20
+
+    @inline(__always)
+    private static func sgemm(_ transA: Bool, _ transB: Bool, _ m: Int, _ n: Int, _ k: Int, _ alpha: Float,
+                              _ a: UnsafePointer<Float>, _ lda: Int, _ b: UnsafePointer<Float>, _ ldb: Int,
+                              _ beta: Float, _ c: UnsafeMutablePointer<Float>, _ ldc: Int) {
         cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
                     Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
     }

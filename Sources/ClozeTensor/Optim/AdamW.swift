@@ -40,8 +40,12 @@ public final class AdamW {
                 p.data.withUnsafeMutableBufferPointer { pB in
                     m[idx].withUnsafeMutableBufferPointer { mB in
                         v[idx].withUnsafeMutableBufferPointer { vB in
-                            Self.update(pB.baseAddress!, gB.baseAddress!, mB.baseAddress!, vB.baseAddress!, n,
-                                        decay: decay, b1: b1, b2: b2, stepSize: stepSize, invSqrtBC2: invSqrtBC2, eps: e)
+                            let pp = pB.baseAddress!, pg = gB.baseAddress!, pm = mB.baseAddress!, pv = vB.baseAddress!
+                            Parallel.chunks(n, grain: 32768) { r in  // elementwise: same result for any split
+                                let o = r.lowerBound
+                                Self.update(pp + o, pg + o, pm + o, pv + o, r.count, decay: decay, b1: b1, b2: b2,
+                                            stepSize: stepSize, invSqrtBC2: invSqrtBC2, eps: e)
+                            }
                         }
                     }
                 }
