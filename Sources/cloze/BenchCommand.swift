@@ -29,6 +29,7 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Untimed warm-up runs.") var warmup: Int = 1
     @Flag(name: .customLong("forward-only"), help: "Skip the training-step measurement.") var forwardOnly = false
     @Flag(help: "Also print the median time of each training-step phase.") var phases = false
+    @Flag(help: "Print one JSON object (all timings in seconds) instead of text.") var json = false
     @Option(name: .customLong("mask-fraction"), help: "Fraction of tokens that get MLM logits / loss.") var maskFraction: Double = 0.15
 
     func validate() throws {
@@ -68,8 +69,18 @@ struct BenchCommand: ParsableCommand {
         }
         let parameters = model.parameters.map(\.tensor)
         let count = parameters.reduce(0) { $0 + $1.count }
+        var report: [String: Any] = ["shape": shape.rawValue, "parameters": count, "batch": batch, "seq": seq,
+                                     "maskedPositions": masked, "threads": threads, "runs": runs,
+                                     "forwardSeconds": forward, "forwardTokensPerSecond": Double(n) / forward]
+        func emitJSON() throws {
+            let data = try JSONSerialization.data(withJSONObject: report, options: [.sortedKeys])
+            print(String(decoding: data, as: UTF8.self))
+        }
+        if json && forwardOnly { try emitJSON(); return }
+        if !json {
         print("cloze bench: \(shape.rawValue) (\(String(format: "%.1f", Double(count) / 1e6))M parameters), batch \(batch) x seq \(seq), \(masked) masked positions, \(threads) BLAS threads, median of \(runs)")
         print(String(format: "forward (encoder + MLM head at masks, no tape): %.1f ms  = %.0f tokens/s", forward * 1000, Double(n) / forward))
+        }
         if forwardOnly { return }
         let optimizer = AdamW(parameters: parameters, learningRate: 1e-5)
         var dropoutRNG: SeededRNG? = SeededRNG(seed: 2)
@@ -93,9 +104,18 @@ struct BenchCommand: ParsableCommand {
             optimizer.zeroGrad()
             lap(&t, 3)
         }
+        let names = ["encoder forward", "MLM head + CE forward", "backward", "AdamW + zeroGrad"]
+        if json {
+            report["trainStepSeconds"] = train
+            report["trainStepTokensPerSecond"] = Double(n) / train
+            if phases {
+                report["phaseSeconds"] = Dictionary(uniqueKeysWithValues: zip(names, phaseTimes.map { $0.sorted()[$0.count / 2] }))
+            }
+            try emitJSON()
+            return
+        }
         print(String(format: "train step (forward + CE + backward + AdamW):    %.1f ms  = %.0f tokens/s", train * 1000, Double(n) / train))
         if phases {
-            let names = ["encoder forward", "MLM head + CE forward", "backward", "AdamW + zeroGrad"]
             for (name, times) in zip(names, phaseTimes) {
                 print("  \(name): " + String(format: "%.1f ms", times.sorted()[times.count / 2] * 1000))
             }
