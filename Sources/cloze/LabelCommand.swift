@@ -14,7 +14,7 @@ struct LabelCommand: ParsableCommand {
     @Option(help: "Output file (.jsonl or .csv).") var out: String
     @Option(name: .customLong("batch-size")) var batchSize = 32
     @Option(name: .customLong("max-length")) var maxLength: Int?
-    @Option(help: "BLAS threads.") var threads = 1
+    @Option(help: "Worker threads (default: all cores).") var threads = ProcessInfo.processInfo.activeProcessorCount
     @Flag(name: .customLong("no-progress")) var noProgress = false
     @Flag(help: "Print a JSON summary instead of text.") var json = false
 

@@ -24,7 +24,7 @@ struct TaskOptions: ParsableArguments {
     @Option(name: .customLong("eval-batch-size")) var evalBatchSize = 32
     @Option(name: .customLong("test-limit"), help: "Evaluate on the first N test examples only.") var testLimit: Int?
     @Option(name: .customLong("data-root"), help: "Root of the data files (default: ../shared/datasets).") var dataRoot: String?
-    @Option(help: "BLAS threads.") var threads = 1
+    @Option(help: "Worker threads (default: all cores).") var threads = ProcessInfo.processInfo.activeProcessorCount
     @Option(help: "Directory for results.json.") var out: String?
     @Flag(name: .customLong("no-progress")) var noProgress = false
     @Flag(help: "Print results.json to stdout instead of the table.") var json = false
