@@ -110,15 +110,22 @@ public struct PETTrainer {
                     loss = Ops.scale(loss, by: alpha, tape: tape)
                 }
             }
-            tape.backward(loss)
-            _ = clipGradNorm(opt.parameters, maxNorm: config.maxGradNorm)
-            opt.learningRate = lr.lr(atStep: step)
-            opt.step()
-            opt.zeroGrad()
+            applyUpdate(loss: loss, tape: tape, optimizer: opt, schedule: lr, step: step, maxGradNorm: config.maxGradNorm)
             log.stepLosses.append(loss.item)
             progress?(step + 1, loss.item)
         }
         log.seconds = Date().timeIntervalSince(start)
         return log
     }
+}
+
+/// One optimizer update, shared by PET and sequence-classifier training: backward, clip the
+/// gradient norm, set the scheduled learning rate, step, clear gradients.
+func applyUpdate(loss: Tensor, tape: Tape, optimizer opt: AdamW, schedule lr: LinearSchedule, step: Int,
+                 maxGradNorm: Float) {
+    tape.backward(loss)
+    _ = clipGradNorm(opt.parameters, maxNorm: maxGradNorm)
+    opt.learningRate = lr.lr(atStep: step)
+    opt.step()
+    opt.zeroGrad()
 }

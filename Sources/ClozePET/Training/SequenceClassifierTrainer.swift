@@ -64,11 +64,7 @@ public struct SequenceClassifierTrainer {
                 loss = Ops.klDivergence(studentLogits: logits, teacherProbabilities: p, temperature: temperature,
                                         scaleByTSquared: true, tape: tape)
             }
-            tape.backward(loss)
-            _ = clipGradNorm(opt.parameters, maxNorm: config.maxGradNorm)
-            opt.learningRate = lr.lr(atStep: step)
-            opt.step()
-            opt.zeroGrad()
+            applyUpdate(loss: loss, tape: tape, optimizer: opt, schedule: lr, step: step, maxGradNorm: config.maxGradNorm)
             log.stepLosses.append(loss.item)
             progress?(step + 1, loss.item)
         }
