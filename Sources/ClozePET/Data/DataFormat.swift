@@ -11,6 +11,8 @@ public struct DataFormat: Codable, Sendable, Equatable {
         case kimCNN = "kim-cnn"
     }
     public enum Quoting: String, Codable, Sendable { case none, rfc4180 }
+    /// Text encoding of the file. harvardnlp's MR, SUBJ and TREC files are Latin-1, not UTF-8.
+    public enum Encoding: String, Codable, Sendable { case utf8 = "utf-8", latin1 = "latin-1" }
 
     public var kind: Kind
     /// CSV/TSV: whether the first row names the columns (default: true for tsv, false for csv).
@@ -23,11 +25,13 @@ public struct DataFormat: Codable, Sendable, Equatable {
     public var columns: [String: String]?
     /// Column holding the label (nil: unlabelled data).
     public var labelColumn: String?
+    /// File encoding (default UTF-8; invalid UTF-8 is then an error naming line and byte).
+    public var encoding: Encoding?
 
     public init(kind: Kind, header: Bool? = nil, quoting: Quoting? = nil, columnNames: [String]? = nil,
-                columns: [String: String]? = nil, labelColumn: String? = nil) {
+                columns: [String: String]? = nil, labelColumn: String? = nil, encoding: Encoding? = nil) {
         self.kind = kind; self.header = header; self.quoting = quoting; self.columnNames = columnNames
-        self.columns = columns; self.labelColumn = labelColumn
+        self.columns = columns; self.labelColumn = labelColumn; self.encoding = encoding
     }
 
     public var hasHeader: Bool { header ?? (kind == .tsv) }

@@ -25,8 +25,12 @@ public enum DatasetLoader {
     /// Loads `path` with `format`. With `labels`, every row's label must be one of them (index = class);
     /// with `requireLabels` false, rows without a label column value are allowed (unlabelled pools).
     public static func load(path: String, format: DataFormat, labels: [String], requireLabels: Bool = true) throws -> Dataset {
-        let bytes = try TextFile.readBytes(path: path)
-        _ = try TextFile.decodeUTF8(bytes, file: path)  // validates UTF-8 with line:byte location
+        var bytes = try TextFile.readBytes(path: path)
+        if format.encoding == .latin1 {
+            bytes = TextFile.latin1ToUTF8(bytes)
+        } else {
+            _ = try TextFile.decodeUTF8(bytes, file: path)  // validates UTF-8 with line:byte location
+        }
         var rows: [(values: [String: String], line: Int)] = []
         var fileColumns: [String] = []
 

@@ -30,12 +30,14 @@ public struct TaskDescriptor: Codable, Sendable, Equatable {
     public var positiveLabel: String?
     public var maxLength: Int?
     public var notes: String?
+    /// Unlabelled pool in another file/format, with splits excluded (alternative to `splits.unlabeled`).
+    public var unlabeled: UnlabeledPoolSpec?
 
     /// Where the descriptor was loaded from (not part of the JSON).
     public var path: String = ""
     enum CodingKeys: String, CodingKey {
         case name, description, userSupplied, format, splits, seeds, labels, labelNames, prompts, metric,
-             positiveLabel, maxLength, notes
+             positiveLabel, maxLength, notes, unlabeled
     }
 
     public static func load(path: String) throws -> TaskDescriptor {
@@ -75,6 +77,18 @@ public struct TaskDescriptor: Codable, Sendable, Equatable {
             throw PETError(.badTaskDescriptor, "metric f1 needs \"positiveLabel\" set to one of the labels", at: loc)
         }
         if format.labelColumn == nil { throw PETError(.badTaskDescriptor, "\"format.labelColumn\" is missing", at: loc) }
+        if let u = unlabeled {
+            if splits["unlabeled"] != nil {
+                throw PETError(.badTaskDescriptor, "both \"splits.unlabeled\" and \"unlabeled\" are set: keep one", at: loc)
+            }
+            for s in u.exclude ?? [] where splits[s] == nil {
+                throw PETError(.badTaskDescriptor, "\"unlabeled.exclude\" names split '\(s)', which is not in \"splits\" (\(splits.keys.sorted().joined(separator: ", ")))", at: loc)
+            }
+            let aliases = Set((format.columns ?? [:]).keys), poolAliases = Set(((u.format ?? format).columns ?? [:]).keys)
+            if !aliases.isSubset(of: poolAliases) {
+                throw PETError(.badTaskDescriptor, "\"unlabeled.format.columns\" must map the task's slot names \(aliases.sorted()) (it maps \(poolAliases.sorted()))", at: loc)
+            }
+        }
     }
 
     /// Repository root: the parent of the folder holding the descriptor.
@@ -107,6 +121,32 @@ public struct TaskDescriptor: Codable, Sendable, Equatable {
     /// Loads one split.
     public func loadSplit(_ split: String, seed: Int? = nil, dataRoot: String? = nil) throws -> Dataset {
         try DatasetLoader.load(path: splitPath(split, seed: seed, dataRoot: dataRoot), format: format, labels: labels)
+    }
+
+    /// Whether the task has an unlabelled pool (`splits.unlabeled` or `unlabeled`).
+    public var hasUnlabeledPool: Bool { splits["unlabeled"] != nil || unlabeled != nil }
+
+    /// The unlabelled pool for `seed`: the `unlabeled` split in the task's format, or the `unlabeled`
+    /// spec's file in its own format with the texts of its `exclude` splits removed. Pool labels are
+    /// read only if the pool format names a label column (harvardnlp's label schemes differ from LM-BFF's).
+    public func loadUnlabeled(seed: Int? = nil, dataRoot: String? = nil) throws -> (pool: Dataset, removed: Int) {
+        guard let spec = unlabeled else {
+            let path = try splitPath("unlabeled", seed: seed, dataRoot: dataRoot)
+            return (try DatasetLoader.load(path: path, format: format, labels: labels, requireLabels: false), 0)
+        }
+        var resolved = self
+        resolved.splits["unlabeled"] = spec.path
+        let path = try resolved.splitPath("unlabeled", seed: seed, dataRoot: dataRoot)
+        var pool = try DatasetLoader.load(path: path, format: spec.format ?? format, labels: labels, requireLabels: false)
+        let slots = (format.columns ?? [:]).keys.sorted()
+        var excluded: [Example] = []
+        for split in spec.exclude ?? [] { excluded += try loadSplit(split, seed: seed, dataRoot: dataRoot).examples }
+        let r = PoolExclusion.remove(excluded, from: pool.examples, slots: slots.isEmpty ? pool.fileColumns : slots)
+        pool.examples = r.kept
+        guard !pool.examples.isEmpty else {
+            throw PETError(.emptyDataset, "the unlabelled pool is empty after removing the \((spec.exclude ?? []).joined(separator: "/")) examples", at: SourceLocation(file: path))
+        }
+        return (pool, r.removed)
     }
 
     /// Loads and checks all prompt sets: every pattern's slots against the data's columns, every

@@ -39,6 +39,16 @@ public enum TextFile {
         }
     }
 
+    /// Latin-1 (ISO 8859-1) bytes as UTF-8: every byte is the Unicode scalar of the same value.
+    public static func latin1ToUTF8(_ bytes: [UInt8]) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(bytes.count + bytes.count / 16)
+        for b in bytes {
+            if b < 0x80 { out.append(b) } else { out.append(0xC0 | (b >> 6)); out.append(0x80 | (b & 0x3F)) }
+        }
+        return out
+    }
+
     /// Index of the first byte that is not part of a well-formed UTF-8 sequence, or nil.
     static func firstInvalidUTF8(_ b: [UInt8], from start: Int) -> Int? {
         var i = start

@@ -87,8 +87,8 @@ public struct PETExperiment {
             let gold = test.examples.map { $0.label! }
             var pool: [Example] = []
             if options.unlabeledCount > 0 {
-                let all = try DatasetLoader.load(path: task.splitPath("unlabeled", seed: seed, dataRoot: options.dataRoot),
-                                                 format: task.format, labels: task.labels, requireLabels: false)
+                let (all, removed) = try task.loadUnlabeled(seed: seed, dataRoot: options.dataRoot)
+                if removed > 0 { log("seed \(seed): removed \(removed) train/dev/test sentences from the unlabelled pool \(all.file)") }
                 var rng = SeededRNG(seed: UInt64(seed))
                 var ex = all.examples
                 FewShotSampler.shuffle(&ex, &rng)
