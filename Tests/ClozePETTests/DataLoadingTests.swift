@@ -90,6 +90,29 @@ final class DataLoadingTests: XCTestCase {
         XCTAssertEqual(ds.examples.map(\.label), [nil, nil])
     }
 
+    func testLatin1FilesAndPoolExclusion() throws {
+        let d = tempDir()
+        // harvardnlp's rt-polarity.all is Latin-1: 0xE9 is "é". As UTF-8 the same bytes are an error.
+        FileManager.default.createFile(atPath: d + "/pool.all", contents: Data([0x31, 0x20, 0x63, 0x6C, 0x69, 0x63, 0x68, 0xE9, 0x73, 0x20, 0x2E, 0x0A]
+            + Array("0 a  Stirring film . \n1 another one\n".utf8)))
+        let latin = DataFormat(kind: .kimCNN, columns: ["text_a": "text"], encoding: .latin1)
+        let pool = try DatasetLoader.load(path: d + "/pool.all", format: latin, labels: ["0", "1"], requireLabels: false)
+        XCTAssertEqual(pool.examples.map { $0.fields["text_a"]! }, ["clichés .", "a  Stirring film . ", "another one"])
+        XCTAssertEqual(pool.examples.map(\.label), [nil, nil, nil])
+        let e = assertPETError(.invalidUTF8) { _ = try DatasetLoader.load(path: d + "/pool.all", format: DataFormat(kind: .kimCNN, columns: ["text_a": "text"]), labels: ["0"], requireLabels: false) }
+        XCTAssertEqual(e?.location?.line, 1)
+        XCTAssertEqual(e?.location?.byteOffset, 7)
+
+        // Keys ignore case, spacing and ASCII punctuation, and equate any two non-ASCII scalars
+        // (LM-BFF's SUBJ test file has cp1251 mojibake where the pool has Latin-1).
+        let ex = { (t: String) in Example(fields: ["text_a": t], label: 0, location: SourceLocation(file: "t")) }
+        XCTAssertEqual(PoolExclusion.key(ex("A stirring, film!"), slots: ["text_a"]), "astirringfilm")
+        XCTAssertEqual(PoolExclusion.key(ex("hйroes"), slots: ["text_a"]), PoolExclusion.key(ex("héroes"), slots: ["text_a"]))
+        let r = PoolExclusion.remove([ex("A stirring film."), ex("clichés.")], from: pool.examples, slots: ["text_a"])
+        XCTAssertEqual(r.kept.map { $0.fields["text_a"]! }, ["another one"])
+        XCTAssertEqual(r.removed, 2)
+    }
+
     func testFewShotSampling() throws {
         var ex: [Example] = []
         for i in 0..<30 { ex.append(Example(fields: ["t": "\(i)"], label: i < 20 ? 0 : 1, location: SourceLocation(file: "d", line: i + 1))) }

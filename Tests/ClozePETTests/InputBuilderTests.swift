@@ -16,6 +16,12 @@ final class InputBuilderTests: XCTestCase {
         XCTAssertEqual(x.removedTokens, 0)
     }
 
+    func testSlotTransformsApplyBeforeTokenising() throws {
+        let v = FakeVocab()
+        let x = try builder("{text_a:no-final-punct}? [MASK], {text_b:lower-first}", v).build(["text_a": "It rains .", "text_b": "Streets are wet"])
+        XCTAssertEqual(v.decode(x.inputIDs), ["[CLS]", "It", "rains", "?", "[MASK]", ",", "streets", "are", "wet", "[SEP]"])
+    }
+
     func testLeadingSpaceSemanticsForBPE() throws {
         let v = FakeVocab(bpe: true)
         v.layout = .roberta(bos: 2, eos: 3, pad: 0)

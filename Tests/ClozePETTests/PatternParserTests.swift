@@ -64,10 +64,25 @@ final class PatternParserTests: XCTestCase {
         assertPETError(.emptySlot) { _ = try self.parse("{} [MASK]") }
         assertPETError(.badSlotName) { _ = try self.parse("{#1 String} [MASK]") }
         e = assertPETError(.unknownModifier) { _ = try self.parse("{text_a:shortn} [MASK]") }
-        XCTAssertTrue(e!.message.contains("expected ':shorten'"))
+        XCTAssertTrue(e!.message.contains("expected one of :shorten, :lower-first, :upper-first, :no-final-punct"), e!.message)
+        e = assertPETError(.unknownModifier) { _ = try self.parse("{text_a:lower-first:upper-first} [MASK]") }
+        XCTAssertEqual(e?.location?.column, 1)
         assertPETError(.emptySegment) { _ = try self.parse("[SEP] [MASK]") }
         assertPETError(.emptySegment) { _ = try self.parse("[MASK] {text_a} [SEP]  ") }
         assertPETError(.multipleSegmentBreaks) { _ = try self.parse("a [SEP] [MASK] [SEP] b") }
+    }
+
+    func testSlotTransformsForLMBFFTemplates() throws {
+        // LM-BFF's RTE template *cls**sent-_0*?*mask*,*+sentl_1**sep+*.
+        let p = try parse("{text_a:no-final-punct:shorten}? [MASK], {text_b:lower-first:shorten}")
+        XCTAssertEqual(p.segments[0][0].piece, .slot(name: "text_a", shortenable: true, transforms: [.noFinalPunctuation]))
+        XCTAssertEqual(p.segments[0][4].piece, .slot(name: "text_b", shortenable: true, transforms: [.lowerFirst]))
+        XCTAssertEqual(SlotTransform.noFinalPunctuation.apply("The cat sat on the mat. \u{201D} "), "The cat sat on the mat")
+        XCTAssertEqual(SlotTransform.noFinalPunctuation.apply("No stop"), "No stop")
+        XCTAssertEqual(SlotTransform.noFinalPunctuation.apply("?!"), "")
+        XCTAssertEqual(SlotTransform.lowerFirst.apply("Éclairs are Good"), "éclairs are Good")
+        XCTAssertEqual(SlotTransform.upperFirst.apply("ßig"), "SSig")  // full case mapping, as Python's str.upper
+        XCTAssertEqual(SlotTransform.lowerFirst.apply(""), "")
     }
 
     func testUnknownSlotAgainstTaskColumns() throws {

@@ -36,6 +36,25 @@ final class ShippedTaskTests: XCTestCase {
         }
     }
 
+    func testHarvardnlpPoolsExcludeEveryTrainDevTestSentence() throws {
+        // Pool size after removing the seed's 16-shot train/dev and the full test set (MR has one pool
+        // line duplicated in the test set, so 2,065 lines go for 2,064 examples).
+        let expected: [String: (pool: Int, removed: Int)] = ["mr": (8597, 2065), "cr": (1706, 2069), "subj": (7936, 2064), "trec": (5243, 209)]
+        for (name, want) in expected {
+            let t = try task(name)
+            let (pool, removed) = try t.loadUnlabeled(seed: 42)
+            XCTAssertEqual(pool.examples.count, want.pool, name)
+            XCTAssertEqual(removed, want.removed, name)
+            let poolKeys = Set(pool.examples.map { PoolExclusion.key($0, slots: ["text_a"]) })
+            for split in ["train", "dev", "test"] {
+                for e in try t.loadSplit(split, seed: 42).examples {
+                    XCTAssertFalse(poolKeys.contains(PoolExclusion.key(e, slots: ["text_a"])), "\(name) \(split): \(e.fields["text_a"]!)")
+                }
+            }
+        }
+        XCTAssertEqual(try task("sst-2").loadUnlabeled().pool.examples.count, 67349)
+    }
+
     func testLabelOrdersAgainstData() throws {
         // TREC: LM-BFF's mapping, checked on rows of the real split (0 DESC, 1 ENTY, 2 ABBR, 3 HUM, 4 LOC, 5 NUM).
         let trec = try task("trec").loadSplit("train", seed: 42)

@@ -51,11 +51,12 @@ public struct PETInputBuilder {
                     p.append(literalIDs[s][e]!); sh.append(false)
                 case .mask:
                     p.append([maskID]); sh.append(false)
-                case .slot(let name, let canShorten):
-                    guard let value = example[name] else {
+                case .slot(let name, let canShorten, let transforms):
+                    guard var value = example[name] else {
                         throw PETError(.missingField, "example has no column '\(name)' needed by pattern \(pattern.location)",
                                        at: location)
                     }
+                    for t in transforms { value = t.apply(value) }
                     p.append(tokenize(el.spaceBefore ? " " + value : value)); sh.append(canShorten)
                 }
             }

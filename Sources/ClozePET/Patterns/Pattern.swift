@@ -9,8 +9,9 @@ public struct Pattern: Sendable, Equatable {
     public enum Piece: Sendable, Equatable {
         /// Literal text, without its surrounding whitespace.
         case text(String)
-        /// A column of the example; `shortenable` slots may lose tokens from their end when too long.
-        case slot(name: String, shortenable: Bool)
+        /// A column of the example; `shortenable` slots may lose tokens from their end when too long;
+        /// `transforms` rewrite the text first (LM-BFF's `sentl`, `sent-` template variants).
+        case slot(name: String, shortenable: Bool, transforms: [SlotTransform] = [])
         /// The single mask; becomes the model's own mask token id.
         case mask
     }
@@ -38,7 +39,7 @@ public struct Pattern: Sendable, Equatable {
 
     /// Slot names in order of appearance (with repeats).
     public var slotNames: [String] {
-        segments.flatMap { $0 }.compactMap { if case .slot(let n, _) = $0.piece { return n } else { return nil } }
+        segments.flatMap { $0 }.compactMap { if case .slot(let n, _, _) = $0.piece { return n } else { return nil } }
     }
 
     /// (segment, element index) of the mask.
@@ -54,13 +55,48 @@ public struct Pattern: Sendable, Equatable {
         let known = Set(columns)
         for seg in segments {
             for el in seg {
-                if case .slot(let name, _) = el.piece, !known.contains(name) {
+                if case .slot(let name, _, _) = el.piece, !known.contains(name) {
                     var loc = location; loc.column = el.column
                     throw PETError(.unknownSlot,
                         "unknown slot {\(name)}: expected one of the task's columns \(columns.sorted().map { "{\($0)}" }.joined(separator: ", "))",
                         at: loc)
                 }
             }
+        }
+    }
+}
+
+/// A text rewrite applied to a slot's value before tokenisation, written `{text_b:lower-first}`.
+/// These cover LM-BFF's template variants: `*sentl_1*` (first letter lower-cased), `*sentu_1*`/`*cap*`
+/// (upper-cased), `*sent-_0*` (last character dropped, used to remove the final full stop).
+public enum SlotTransform: String, Sendable, Equatable, CaseIterable {
+    case lowerFirst = "lower-first"
+    case upperFirst = "upper-first"
+    /// Removes trailing punctuation and whitespace (`The cat sat.` → `The cat sat`). LM-BFF's `sent-`
+    /// drops the last character whatever it is; this only removes punctuation, so a sentence without a
+    /// final full stop keeps its last word.
+    case noFinalPunctuation = "no-final-punct"
+
+    public func apply(_ text: String) -> String {
+        switch self {
+        case .lowerFirst, .upperFirst:
+            var scalars = text.unicodeScalars
+            guard let first = scalars.first else { return text }
+            let mapped = self == .lowerFirst ? first.properties.lowercaseMapping : first.properties.uppercaseMapping
+            scalars.removeFirst()
+            return mapped + String(scalars)
+        case .noFinalPunctuation:
+            var scalars = Array(text.unicodeScalars)
+            while let last = scalars.last, last.properties.isWhitespace || Self.isPunctuation(last) { scalars.removeLast() }
+            return String(String.UnicodeScalarView(scalars))
+        }
+    }
+
+    static func isPunctuation(_ u: Unicode.Scalar) -> Bool {
+        switch u.properties.generalCategory {
+        case .connectorPunctuation, .dashPunctuation, .openPunctuation, .closePunctuation,
+             .initialPunctuation, .finalPunctuation, .otherPunctuation: return true
+        default: return false
         }
     }
 }

@@ -4,7 +4,7 @@ import Foundation
 /// tokens; nothing in a pattern is ever evaluated.
 public enum PatternParser {
     /// Modifiers allowed after `:` in a slot.
-    public static let slotModifiers = ["shorten"]
+    public static let slotModifiers = ["shorten"] + SlotTransform.allCases.map(\.rawValue)
 
     /// Parses a whole pattern file's text. Blank lines and lines whose first non-blank character is `#`
     /// are skipped; every other line is one pattern.
@@ -106,14 +106,20 @@ public enum PatternParser {
                     throw fail(.badSlotName, col, "bad slot name '\(name)': expected letters, digits, '_', '-' or '.' (map other column names to an alias in the task file)")
                 }
                 var shortenable = false
+                var transforms: [SlotTransform] = []
                 for mod in parts.dropFirst() {
                     let m = mod.trimmingCharacters(in: .whitespaces)
-                    guard slotModifiers.contains(m) else {
-                        throw fail(.unknownModifier, col, "unknown slot modifier ':\(m)' in {\(body)}: expected ':shorten'")
+                    if m == "shorten" { shortenable = true; continue }
+                    guard let t = SlotTransform(rawValue: m) else {
+                        throw fail(.unknownModifier, col, "unknown slot modifier ':\(m)' in {\(body)}: expected one of \(slotModifiers.map { ":" + $0 }.joined(separator: ", "))")
                     }
-                    shortenable = true
+                    if transforms.contains(t) { continue }
+                    if (t == .lowerFirst && transforms.contains(.upperFirst)) || (t == .upperFirst && transforms.contains(.lowerFirst)) {
+                        throw fail(.unknownModifier, col, "slot {\(body)} has both ':lower-first' and ':upper-first': keep one")
+                    }
+                    transforms.append(t)
                 }
-                appendSpecial(.slot(name: name, shortenable: shortenable), column: col)
+                appendSpecial(.slot(name: name, shortenable: shortenable, transforms: transforms), column: col)
                 i = close + 1
             case "}":
                 throw fail(.strayClosingBrace, col, "unexpected '}' without a matching '{': write a literal brace as '\\}'")
