@@ -101,6 +101,8 @@ struct TrainCommand: ParsableCommand {
     @Flag(name: .customLong("no-fine-tune")) var noFineTune = false
     @Flag(name: .customLong("no-distill")) var noDistill = false
     @Flag(help: "Save each seed's final classifier (HF layout, with the tokenizer files) under --out.") var save = false
+    @Flag(help: "Save every trained pattern model (HF *ForMaskedLM layout plus cloze-pattern.json) under --out/seed-S/pattern-P-rep-R.")
+    var savePatternModels = false
 
     func run() throws {
         let task = try common.loadTask()
@@ -113,9 +115,11 @@ struct TrainCommand: ParsableCommand {
         o.fineTune = !noFineTune
         o.fineTuning.maxSteps = fineTuneSteps; o.fineTuning.batchSize = batchSize; o.fineTuning.learningRate = fineTuneLR
         o.zeroShot = !noZeroShot
-        if save {
-            guard let out = common.out else { throw ValidationError("--save needs --out DIR") }
+        if save || savePatternModels {
+            guard let out = common.out else { throw ValidationError("--save and --save-pattern-models need --out DIR") }
             o.saveDirectory = out
+            o.saveClassifiers = save
+            o.savePatternModels = savePatternModels
         }
         let vocab = try TokenizerVocabulary.load(directory: common.model)
         try common.finish(PETExperiment(task: task, options: o, vocabulary: vocab).run())

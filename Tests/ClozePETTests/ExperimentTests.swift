@@ -41,6 +41,7 @@ final class ExperimentTests: XCTestCase {
         o.fineTuning.maxSteps = 4
         o.progress = false
         o.saveDirectory = root + "/out"
+        o.savePatternModels = true
         let vocab = FakeVocab()
         _ = vocab.tokenIDs((words + ["It", "was", ".", ":", "terrible", "great", "fine"]).joined(separator: " "))
         var exp = PETExperiment(task: task, options: o, vocabulary: vocab)
@@ -59,6 +60,22 @@ final class ExperimentTests: XCTestCase {
         XCTAssertTrue(lines.contains { $0.hasPrefix("seed 2 ensemble") }, lines.joined(separator: "\n"))
         // Saved classifiers load back with the task's labels.
         XCTAssertEqual(try ClassifierCheckpoint.load(directory: root + "/out/seed-2/final-classifier").labels, ["0", "1"])
+        // Saved pattern models hold the trained weights: reloaded, they score the test set as in the run.
+        let saved = root + "/out/seed-2/pattern-1-rep-0"
+        let info = try PatternModelCheckpoint.readInfo(directory: saved)
+        XCTAssertEqual(info.pattern, "[MASK] : {text_a:shorten}")
+        XCTAssertEqual(info.testAccuracy, r.patterns[1].scores.runs[1].accuracy)
+        let reloaded = try ModelLoader.loadMaskedLM(directory: saved)
+        let original = try ModelLoader.loadMaskedLM(directory: o.modelDirectory)
+        let changed = zip(reloaded.parameters, original.parameters).filter { $0.0.tensor.data != $0.1.tensor.data }.count
+        XCTAssertGreaterThan(changed, reloaded.parameters.count / 2)
+        let pattern = try PatternParser.parseLine(info.pattern, location: SourceLocation(file: "p"))
+        let verbalizer = try Verbalizer.load(path: root + "/verbalizers/tiny.txt").resolve(labels: ["0", "1"], vocabulary: vocab)
+        let test = try task.loadSplit("test", seed: 2, dataRoot: o.dataRoot)
+        let features = try PETFeatures.build(test.examples, builder: PETInputBuilder(pattern: pattern, vocabulary: vocab, maxLength: 16))
+        let logits = try PETScorer(model: reloaded, verbalizer: verbalizer).predict(features, batchSize: 4, padID: vocab.specialTokens.padID)
+        XCTAssertEqual(Metrics.accuracy(predictions: Metrics.argmaxRows(logits, cols: 2), gold: test.examples.map { $0.label! }), info.testAccuracy)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: root + "/out/seed-2/pattern-2-rep-0"))
         try r.write(to: root + "/results.json")
         XCTAssertEqual(try RunResults.read(from: root + "/results.json"), r)
     }

@@ -7,15 +7,7 @@ public enum ClassifierCheckpoint {
     public static func save(model: TransformerMaskedLM, head: SequenceClassificationHead, labels: [String], to directory: String,
                             tokenizerFrom source: String) throws {
         try model.save(to: directory, extraParameters: head.parameters)
-        // The tokenizer travels with the weights so the directory is self-contained.
-        for name in ["tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "vocab.txt", "vocab.json", "merges.txt", "spiece.model"] {
-            let src = (source as NSString).appendingPathComponent(name), dst = (directory as NSString).appendingPathComponent(name)
-            guard FileManager.default.fileExists(atPath: src) else { continue }
-            try? FileManager.default.removeItem(atPath: dst)
-            do { try FileManager.default.copyItem(atPath: src, toPath: dst) } catch {
-                throw PETError(.outputIO, "cannot copy \(name): \(error)", at: SourceLocation(file: dst))
-            }
-        }
+        try copyTokenizerFiles(from: source, to: directory)
         // The encoder writes itself as the bare model; name the classification class and its labels.
         let path = (directory as NSString).appendingPathComponent("config.json")
         guard let data = FileManager.default.contents(atPath: path),
@@ -28,6 +20,18 @@ public enum ClassifierCheckpoint {
         json["label2id"] = Dictionary(uniqueKeysWithValues: labels.enumerated().map { ($0.element, $0.offset) })
         let out = try JSONSerialization.data(withJSONObject: json, options: [.prettyPrinted, .sortedKeys])
         try out.write(to: URL(fileURLWithPath: path), options: .atomic)
+    }
+
+    /// Copies the tokenizer files of `source` so a saved model directory is self-contained.
+    static func copyTokenizerFiles(from source: String, to directory: String) throws {
+        for name in ["tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "vocab.txt", "vocab.json", "merges.txt", "spiece.model"] {
+            let src = (source as NSString).appendingPathComponent(name), dst = (directory as NSString).appendingPathComponent(name)
+            guard FileManager.default.fileExists(atPath: src) else { continue }
+            try? FileManager.default.removeItem(atPath: dst)
+            do { try FileManager.default.copyItem(atPath: src, toPath: dst) } catch {
+                throw PETError(.outputIO, "cannot copy \(name): \(error)", at: SourceLocation(file: dst))
+            }
+        }
     }
 
     /// Loads a saved classifier; its labels come from config.json's id2label.
@@ -45,5 +49,41 @@ public enum ClassifierCheckpoint {
                            at: SourceLocation(file: directory))
         }
         return (loaded.model, loaded.classifier!, labels)
+    }
+}
+
+/// A trained pattern model (the MLM after PET training) in Hugging Face `*ForMaskedLM` layout, plus
+/// `cloze-pattern.json` naming the pattern and verbalizer it was trained with, so it can be evaluated
+/// again (`cloze eval --model DIR`) or loaded in transformers.
+public enum PatternModelCheckpoint {
+    public struct Info: Codable, Equatable, Sendable {
+        public var pattern: String
+        public var source: String
+        public var verbalizer: String
+        public var labels: [String]
+        public var seed: Int
+        public var repetition: Int
+        public var testAccuracy: Double
+    }
+
+    public static let infoFile = "cloze-pattern.json"
+
+    public static func save(model: any MaskedLanguageModel, info: Info, to directory: String, tokenizerFrom source: String) throws {
+        try model.save(to: directory)
+        try ClassifierCheckpoint.copyTokenizerFiles(from: source, to: directory)
+        let path = (directory as NSString).appendingPathComponent(infoFile)
+        let enc = JSONEncoder()
+        enc.outputFormatting = [.prettyPrinted, .sortedKeys]
+        do { try enc.encode(info).write(to: URL(fileURLWithPath: path), options: .atomic) } catch {
+            throw PETError(.outputIO, "cannot write \(infoFile): \(error.localizedDescription)", at: SourceLocation(file: path))
+        }
+    }
+
+    public static func readInfo(directory: String) throws -> Info {
+        let path = (directory as NSString).appendingPathComponent(infoFile)
+        let bytes = try TextFile.readBytes(path: path)
+        do { return try JSONDecoder().decode(Info.self, from: Data(bytes)) } catch {
+            throw PETError(.badTaskDescriptor, "not a Cloze pattern-model file: \(error)", at: SourceLocation(file: path))
+        }
     }
 }

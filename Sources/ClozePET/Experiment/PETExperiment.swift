@@ -26,8 +26,12 @@ public struct PETExperimentOptions {
     public var distillation = PETTrainingConfig()
     public var temperature: Float = 2
     public var progress = true
-    /// Where to save each seed's final classifier (distilled, else fine-tuned) in Hugging Face layout.
+    /// Where to save trained models in Hugging Face layout (nil: nothing is saved).
     public var saveDirectory: String?
+    /// Save each seed's distilled and fine-tuned classifiers under `saveDirectory/seed-S/`.
+    public var saveClassifiers = true
+    /// Also save every trained pattern model (MLM) under `saveDirectory/seed-S/pattern-P-rep-R`.
+    public var savePatternModels = false
     public var threads = 1
 
     public init(modelDirectory: String, seeds: [Int]) {
@@ -139,6 +143,13 @@ public struct PETExperiment {
                         let s = score(logits, gold: gold, seed: seed, repetition: rep)
                         log(String(format: "seed %d pattern %d rep %d: acc %.4f (train acc before training %.3f)", seed, patternIndex, rep, s.accuracy, weight))
                         patternRuns[patternIndex, default: []].append(s)
+                        if options.savePatternModels, let dir = options.saveDirectory {
+                            let info = PatternModelCheckpoint.Info(pattern: pattern.source, source: pattern.location.description, verbalizer: verbalizer.file,
+                                                                   labels: task.labels, seed: seed, repetition: rep, testAccuracy: s.accuracy)
+                            try PatternModelCheckpoint.save(model: model, info: info,
+                                to: (dir as NSString).appendingPathComponent("seed-\(seed)/pattern-\(patternIndex)-rep-\(rep)"),
+                                tokenizerFrom: options.modelDirectory)
+                        }
                         for i in logits.indices { testSum[i] += logits[i]; testWSum[i] += weight * logits[i] }
                         if !poolF.isEmpty {
                             let pl = try timed("unlabelled logits") {
@@ -175,7 +186,7 @@ public struct PETExperiment {
                 }
                 let logits = try timed("test evaluation") { try trainer.predict(testPlain, batchSize: options.evalBatchSize) }
                 distilled.append(score(logits, gold: gold, seed: seed))
-                if let dir = options.saveDirectory {
+                if options.saveClassifiers, let dir = options.saveDirectory {
                     try ClassifierCheckpoint.save(model: loaded.model, head: loaded.classifier!, labels: task.labels,
                                                   to: (dir as NSString).appendingPathComponent("seed-\(seed)/final-classifier"), tokenizerFrom: options.modelDirectory)
                 }
@@ -192,7 +203,7 @@ public struct PETExperiment {
                 _ = try timed("fine-tuning") { try trainer.train(trainPlain, targets: .labels) { s, _ in b?(s) } }
                 let logits = try timed("test evaluation") { try trainer.predict(testPlain, batchSize: options.evalBatchSize) }
                 fineTuned.append(score(logits, gold: gold, seed: seed))
-                if let dir = options.saveDirectory {
+                if options.saveClassifiers, let dir = options.saveDirectory {
                     try ClassifierCheckpoint.save(model: loaded.model, head: loaded.classifier!, labels: task.labels,
                                                   to: (dir as NSString).appendingPathComponent("seed-\(seed)/fine-tuned-classifier"), tokenizerFrom: options.modelDirectory)
                 }
