@@ -1,4 +1,5 @@
 import ClozeModels
+import ClozeTensor
 
 /// One assembled example ready for the model.
 public struct PETFeature: Sendable, Equatable {
@@ -27,5 +28,28 @@ public enum PETFeatures {
     /// Builds the inputs of every example with one pattern (errors name the example's file:line).
     public static func build(_ examples: [Example], builder: PETInputBuilder) throws -> [PETFeature] {
         try examples.map { PETFeature(input: try builder.build($0.fields, location: $0.location), label: $0.label) }
+    }
+}
+
+/// Inference over many features: sorted by length so each batch pads to similar lengths, `logits`
+/// maps one batch to a [batch, columns] tensor, and rows come back in the features' original order.
+enum BatchedInference {
+    static func run(_ features: [PETFeature], batchSize: Int, padID: Int32, columns: Int, progress: ((Int) -> Void)?,
+                    logits: (PETBatch) throws -> Tensor) throws -> [Float] {
+        var out = [Float](repeating: 0, count: features.count * columns)
+        let order = features.indices.sorted { features[$0].input.inputIDs.count < features[$1].input.inputIDs.count }
+        var done = 0
+        for start in stride(from: 0, to: order.count, by: max(1, batchSize)) {
+            let idx = Array(order[start..<min(start + max(1, batchSize), order.count)])
+            let result = try logits(try PETBatch(idx.map { features[$0] }, padID: padID))
+            result.data.withUnsafeBufferPointer { src in
+                for (j, i) in idx.enumerated() {
+                    for c in 0..<columns { out[i * columns + c] = src[j * columns + c] }
+                }
+            }
+            done += idx.count
+            progress?(done)
+        }
+        return out
     }
 }

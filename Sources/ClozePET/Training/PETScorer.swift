@@ -41,21 +41,9 @@ public struct PETScorer {
     /// length-sorted features (little padding) and the rows are returned in the input order.
     public func predict(_ features: [PETFeature], batchSize: Int, padID: Int32,
                         progress: ((Int) -> Void)? = nil) throws -> [Float] {
-        let l = verbalizer.labels.count
-        var out = [Float](repeating: 0, count: features.count * l)
-        let order = features.indices.sorted { features[$0].input.inputIDs.count < features[$1].input.inputIDs.count }
         var noRNG: SeededRNG? = nil
-        var done = 0
-        for start in stride(from: 0, to: order.count, by: max(1, batchSize)) {
-            let idx = Array(order[start..<min(start + batchSize, order.count)])
-            let batch = try PETBatch(idx.map { features[$0] }, padID: padID)
-            let logits = try labelLogits(batch, training: false, rng: &noRNG, tape: nil)
-            for (j, i) in idx.enumerated() {
-                for c in 0..<l { out[i * l + c] = logits.data[j * l + c] }
-            }
-            done += idx.count
-            progress?(done)
+        return try BatchedInference.run(features, batchSize: batchSize, padID: padID, columns: verbalizer.labels.count, progress: progress) {
+            try labelLogits($0, training: false, rng: &noRNG, tape: nil)
         }
-        return out
     }
 }

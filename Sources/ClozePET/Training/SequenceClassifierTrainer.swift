@@ -74,21 +74,10 @@ public struct SequenceClassifierTrainer {
 
     /// Class logits [N, labels] without gradients (length-sorted batches, input order restored).
     public func predict(_ features: [PETFeature], batchSize: Int, progress: ((Int) -> Void)? = nil) throws -> [Float] {
-        let L = head.numLabels
-        var out = [Float](repeating: 0, count: features.count * L)
-        let order = features.indices.sorted { features[$0].input.inputIDs.count < features[$1].input.inputIDs.count }
         var noRNG: SeededRNG? = nil
-        var done = 0
-        for start in stride(from: 0, to: order.count, by: max(1, batchSize)) {
-            let idx = Array(order[start..<min(start + batchSize, order.count)])
-            let batch = try PETBatch(idx.map { features[$0] }, padID: padID)
+        return try BatchedInference.run(features, batchSize: batchSize, padID: padID, columns: head.numLabels, progress: progress) { batch in
             let hidden = try model.encode(batch.encoded, training: false, rng: &noRNG, tape: nil)
-            let logits = head.logits(hidden: hidden, batch: batch.encoded.batch, seqLen: batch.encoded.seqLen,
-                                     training: false, rng: &noRNG, tape: nil)
-            for (j, i) in idx.enumerated() { for c in 0..<L { out[i * L + c] = logits.data[j * L + c] } }
-            done += idx.count
-            progress?(done)
+            return head.logits(hidden: hidden, batch: batch.encoded.batch, seqLen: batch.encoded.seqLen, training: false, rng: &noRNG, tape: nil)
         }
-        return out
     }
 }
