@@ -24,6 +24,13 @@ final class MetricsTests: XCTestCase {
         XCTAssertEqual(ms.std, f.runs.std, accuracy: 1e-12)
     }
 
+    func testExpectedLabelValues() {
+        // Row 1: softmax(0, ln 3) = (0.25, 0.75) → 0.25·1 + 0.75·5 = 4; row 2: uniform → 3.
+        let v = Metrics.expectedValues([0, Float(log(3.0)), 2, 2], values: [1, 5])
+        XCTAssertEqual(v[0], 4, accuracy: 1e-6)
+        XCTAssertEqual(v[1], 3, accuracy: 1e-12)
+    }
+
     func testArgmaxFirstMaximumWins() {
         XCTAssertEqual(Metrics.argmaxRows([1, 3, 3, 0, -1, -2], cols: 3), [1, 0])
     }

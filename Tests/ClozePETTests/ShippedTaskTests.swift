@@ -100,5 +100,27 @@ final class ShippedTaskTests: XCTestCase {
         XCTAssertTrue(e!.message.contains("missing key"), e!.message)
         write("{\"name\": \"x\", \"format\": {\"kind\": \"xml\"}}", to: d + "/y.json")
         assertPETError(.badTaskDescriptor) { _ = try TaskDescriptor.load(path: d + "/y.json") }
+        // Descriptor checks: Pearson needs numeric labels; a pool spec must not clash or name unknown splits.
+        // splits, labels and metric are filled in per case.
+        func descriptor(splits: String = "\"train\": \"t.tsv\"", labels: String = "\"0\", \"1\"", metric: String = "acc", extra: String = "") -> String {
+            """
+            {"name": "z", "format": {"kind": "tsv", "columns": {"text_a": "s"}, "labelColumn": "l"}, "splits": {\(splits)},
+             "labels": [\(labels)], "prompts": [{"patterns": "p", "verbalizer": "v"}], "metric": "\(metric)"\(extra)}
+            """
+        }
+        write(descriptor(labels: "\"low\", \"high\"", metric: "pearson"), to: d + "/p.json")
+        var e2 = assertPETError(.badTaskDescriptor) { _ = try TaskDescriptor.load(path: d + "/p.json") }
+        XCTAssertTrue(e2!.message.contains("label 'low' is not a number"), e2!.message)
+        write(descriptor(extra: ", \"unlabeled\": {\"path\": \"u.all\", \"exclude\": [\"test\"]}"), to: d + "/u.json")
+        e2 = assertPETError(.badTaskDescriptor) { _ = try TaskDescriptor.load(path: d + "/u.json") }
+        XCTAssertTrue(e2!.message.contains("names split 'test'"), e2!.message)
+        write(descriptor(extra: ", \"unlabeled\": {\"path\": \"u.all\", \"format\": {\"kind\": \"kim-cnn\"}}"), to: d + "/c.json")
+        e2 = assertPETError(.badTaskDescriptor) { _ = try TaskDescriptor.load(path: d + "/c.json") }
+        XCTAssertTrue(e2!.message.contains("must map the task's slot names [\"text_a\"]"), e2!.message)
+        write(descriptor(splits: "\"train\": \"t.tsv\", \"unlabeled\": \"u.tsv\"", extra: ", \"unlabeled\": {\"path\": \"u.all\"}"), to: d + "/b.json")
+        e2 = assertPETError(.badTaskDescriptor) { _ = try TaskDescriptor.load(path: d + "/b.json") }
+        XCTAssertTrue(e2!.message.contains("keep one"), e2!.message)
+        write(descriptor(labels: "\"1\", \"2.5\"", metric: "pearson"), to: d + "/ok.json")
+        XCTAssertEqual(try TaskDescriptor.load(path: d + "/ok.json").metric, .pearson)
     }
 }

@@ -76,6 +76,9 @@ public struct TaskDescriptor: Codable, Sendable, Equatable {
         if metric == .f1 && (positiveLabel.map { !labels.contains($0) } ?? true) {
             throw PETError(.badTaskDescriptor, "metric f1 needs \"positiveLabel\" set to one of the labels", at: loc)
         }
+        if metric == .pearson, let bad = labels.first(where: { Double($0) == nil }) {
+            throw PETError(.badTaskDescriptor, "metric pearson needs numeric labels (each label's value is weighted by its probability), but label '\(bad)' is not a number", at: loc)
+        }
         if format.labelColumn == nil { throw PETError(.badTaskDescriptor, "\"format.labelColumn\" is missing", at: loc) }
         if let u = unlabeled {
             if splits["unlabeled"] != nil {

@@ -63,7 +63,10 @@ public struct PETExperiment {
         case .f1: metric = Metrics.f1(predictions: pred, gold: gold, positive: task.labels.firstIndex(of: task.positiveLabel ?? "") ?? 1)
         case .macroF1: metric = Metrics.macroF1(predictions: pred, gold: gold, classes: L)
         case .mcc: metric = Metrics.mcc(predictions: pred, gold: gold, classes: L)
-        case .pearson: metric = nil
+        case .pearson:
+            // Labels are numbers (checked when the task file loads): correlate the expected label value with gold.
+            let values = task.labels.map { Double($0)! }
+            metric = Metrics.pearson(Metrics.expectedValues(logits, values: values), gold.map { values[$0] })
         }
         return RunScore(seed: seed, repetition: repetition, accuracy: Metrics.accuracy(predictions: pred, gold: gold),
                         macroF1: Metrics.macroF1(predictions: pred, gold: gold, classes: L), metric: metric)

@@ -47,6 +47,19 @@ public enum Metrics {
         return sxx * syy == 0 ? 0 : sxy / (sxx * syy).squareRoot()
     }
 
+    /// Expected label value per row: softmax of the row's logits weighted by each label's numeric value
+    /// (LM-BFF's regression-by-interpolation, used for Pearson on ordinal labels such as 0..4 stars).
+    public static func expectedValues(_ logits: [Float], values: [Double]) -> [Double] {
+        let cols = values.count
+        return stride(from: 0, to: logits.count, by: cols).map { start in
+            let row = logits[start..<start + cols]
+            let m = row.max() ?? 0
+            let e = row.map { Double(Foundation.exp($0 - m)) }
+            let z = e.reduce(0, +)
+            return zip(e, values).reduce(0) { $0 + $1.0 * $1.1 } / z
+        }
+    }
+
     /// Spearman's rho: Pearson of average ranks (ties share their mean rank, scipy `spearmanr`).
     public static func spearman(_ x: [Double], _ y: [Double]) -> Double { pearson(ranks(x), ranks(y)) }
 
