@@ -6,8 +6,19 @@ import Foundation
 
 /// Options shared by `cloze train` and `cloze eval`.
 struct TaskOptions: ParsableArguments {
-    @Option(help: "Task: a datasets/*.json file or a task name (e.g. sst-2).")
-    var task: String
+    @Option(help: "Task: a datasets/*.json file or a task name (e.g. sst-2). Or give the files: --train, --test, --labels, --patterns, --verbalizer.")
+    var task: String?
+
+    @Option(help: "Training file (instead of --task): CSV, TSV or JSONL, format from the extension.") var train: String?
+    @Option(help: "Test file (optional without --task: models are then trained and saved, not scored).") var test: String?
+    @Option(help: "Unlabelled pool file for --unlabeled (same format as --train; labels optional).") var pool: String?
+    @Option(help: "Comma-separated labels as written in the data, in class order (with --train).") var labels: String?
+    @Option(help: "Pattern file (with --task: replaces the task's prompts).") var patterns: String?
+    @Option(help: "Verbalizer file for --patterns.") var verbalizer: String?
+    @Option(help: "Slot aliases for --train files, e.g. text_a=sentence,text_b=question (default text_a=sentence).") var columns: String?
+    @Option(name: .customLong("label-column"), help: "Label column of --train files.") var labelColumn = "label"
+    @Option(name: .customLong("column-names"), help: "Column names of headerless CSV/TSV --train files, e.g. label,sentence.") var columnNames: String?
+    @Option(help: "Task metric with --train: acc, f1, macro-f1, mcc, pearson.") var metric: String = "acc"
 
     @Option(help: "Hugging Face masked-LM directory.")
     var model: String = "../shared/models/minilm-l6-mlm"
@@ -30,9 +41,50 @@ struct TaskOptions: ParsableArguments {
     @Flag(help: "Print results.json to stdout instead of the table.") var json = false
 
     func loadTask() throws -> TaskDescriptor {
-        var path = task
-        if !path.hasSuffix(".json") { path = "datasets/\(task).json" }
-        return try TaskDescriptor.load(path: path)
+        if (patterns == nil) != (verbalizer == nil) { throw ValidationError("--patterns and --verbalizer go together") }
+        var t: TaskDescriptor
+        if let task {
+            if train != nil || test != nil || pool != nil || labels != nil {
+                throw ValidationError("--task already names the data files; drop --train/--test/--pool/--labels or drop --task")
+            }
+            t = try TaskDescriptor.load(path: task.hasSuffix(".json") ? task : "datasets/\(task).json")
+            if let patterns, let verbalizer {
+                let cwd = FileManager.default.currentDirectoryPath
+                let absolute = { (p: String) in p.hasPrefix("/") ? p : (cwd as NSString).appendingPathComponent(p) }
+                t.prompts = [.init(patterns: absolute(patterns), verbalizer: absolute(verbalizer))]
+            }
+            return t
+        }
+        guard let train else { throw ValidationError("give --task NAME, or the files: --train FILE --labels A,B --patterns FILE --verbalizer FILE [--test FILE] [--pool FILE]") }
+        guard let labels else { throw ValidationError("--train needs --labels (the label strings of the data, in class order)") }
+        guard let patterns, let verbalizer else { throw ValidationError("--train needs --patterns FILE and --verbalizer FILE") }
+        guard let metricValue = TaskDescriptor.Metric(rawValue: metric) else { throw ValidationError("--metric: expected acc, f1, macro-f1, mcc or pearson") }
+        let ext = (train as NSString).pathExtension.lowercased()
+        let kind: DataFormat.Kind
+        switch ext {
+        case "csv": kind = .csv
+        case "tsv": kind = .tsv
+        case "jsonl", "json": kind = .jsonl
+        default: throw ValidationError("--train \(train): cannot tell the format from '.\(ext)'; use a .csv, .tsv or .jsonl file")
+        }
+        var aliases: [String: String] = ["text_a": "sentence"]
+        if let columns {
+            aliases = [:]
+            for pair in columns.split(separator: ",") {
+                let kv = pair.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+                guard kv.count == 2, !kv[0].isEmpty, !kv[1].isEmpty else { throw ValidationError("--columns: expected slot=column pairs, got '\(pair)'") }
+                aliases[kv[0]] = kv[1]
+            }
+        }
+        let names = columnNames.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
+        let format = DataFormat(kind: kind, header: names == nil ? (kind == .jsonl ? nil : true) : false, columnNames: names,
+                                columns: aliases, labelColumn: labelColumn)
+        var splits = ["train": train]
+        if let test { splits["test"] = test }
+        if let pool { splits["unlabeled"] = pool }
+        let labelList = labels.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        return try TaskDescriptor.fromFiles(splits: splits, format: format, labels: labelList, patterns: patterns, verbalizer: verbalizer,
+                                            metric: metricValue, positiveLabel: metricValue == .f1 ? labelList.last : nil, maxLength: nil)
     }
 
     func experimentOptions(task t: TaskDescriptor) throws -> PETExperimentOptions {
@@ -90,7 +142,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Warmup steps.") var warmup = 0
     @Option(help: "Repetitions per pattern.") var repetitions = 1
     @Option(help: "Auxiliary MLM loss weight (PET alpha, e.g. 0.9999); needs --unlabeled.") var alpha: Float?
-    @Option(help: "Unlabelled pool size (from the task's 'unlabeled' split) for ensembling and distillation.") var unlabeled = 0
+    @Option(help: "Unlabelled pool size (from the task's pool, or --pool FILE) for ensembling and distillation.") var unlabeled = 0
     @Option(name: .customLong("distill-steps")) var distillSteps = 500
     @Option(name: .customLong("distill-batch-size")) var distillBatchSize = 16
     @Option(name: .customLong("distill-lr")) var distillLR: Float = 5e-5

@@ -5,7 +5,8 @@ import XCTest
 /// End-to-end `cloze train` pipeline on the tiny BERT fixture with a small task written to a temp
 /// repository (task file, data, pattern, verbalizer): every phase runs and results.json is complete.
 final class ExperimentTests: XCTestCase {
-    func testFullPipelineOnTinyModel() throws {
+    /// A temp repository with a tiny task: data for seeds 1 and 2, a pool, two patterns, a verbalizer.
+    func makeTinyTask() throws -> (root: String, words: [String]) {
         let root = tempDir()
         for d in ["datasets", "patterns", "verbalizers", "data"] {
             try FileManager.default.createDirectory(atPath: root + "/" + d, withIntermediateDirectories: true)
@@ -32,6 +33,11 @@ final class ExperimentTests: XCTestCase {
          "seeds": [1, 2], "labels": ["0", "1"], "prompts": [{"patterns": "patterns/tiny.txt", "verbalizer": "verbalizers/tiny.txt"}],
          "metric": "macro-f1", "maxLength": 16}
         """, to: root + "/datasets/tiny.json")
+        return (root, words)
+    }
+
+    func testFullPipelineOnTinyModel() throws {
+        let (root, words) = try makeTinyTask()
         let task = try TaskDescriptor.load(path: root + "/datasets/tiny.json")
         var o = PETExperimentOptions(modelDirectory: packageRoot + "/Tests/Fixtures/models/tiny-bert", seeds: [1, 2])
         o.dataRoot = root + "/data"
@@ -78,5 +84,34 @@ final class ExperimentTests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: root + "/out/seed-2/pattern-2-rep-0"))
         try r.write(to: root + "/results.json")
         XCTAssertEqual(try RunResults.read(from: root + "/results.json"), r)
+    }
+
+    /// A task given as files, with no test split: every model trains and is saved, nothing is scored.
+    func testFilesWithoutTestSplitTrainAndSave() throws {
+        let (root, words) = try makeTinyTask()
+        let task = try TaskDescriptor.fromFiles(
+            splits: ["train": root + "/data/s1/train.csv", "unlabeled": root + "/data/pool.csv"],
+            format: DataFormat(kind: .csv, header: false, columnNames: ["label", "sentence"], columns: ["text_a": "sentence"], labelColumn: "label"),
+            labels: ["0", "1"], patterns: root + "/patterns/tiny.txt", verbalizer: root + "/verbalizers/tiny.txt", maxLength: 16)
+        XCTAssertEqual(task.name, "train")
+        var o = PETExperimentOptions(modelDirectory: packageRoot + "/Tests/Fixtures/models/tiny-bert", seeds: [7])
+        o.training.maxSteps = 3; o.unlabeledCount = 12; o.distillation.maxSteps = 2; o.fineTuning.maxSteps = 2
+        o.progress = false
+        o.saveDirectory = root + "/files-out"; o.savePatternModels = true
+        let vocab = FakeVocab()
+        _ = vocab.tokenIDs((words + ["It", "was", ".", ":", "terrible", "great", "fine"]).joined(separator: " "))
+        var exp = PETExperiment(task: task, options: o, vocabulary: vocab)
+        exp.log = { _ in }
+        let r = try exp.run()
+        XCTAssertTrue(r.patterns.isEmpty && r.zeroShot.isEmpty)
+        XCTAssertNil(r.ensembleMean); XCTAssertNil(r.finalClassifier); XCTAssertNil(r.fineTuning)
+        XCTAssertNil(try PatternModelCheckpoint.readInfo(directory: root + "/files-out/seed-7/pattern-1-rep-0").testAccuracy)
+        XCTAssertEqual(try ClassifierCheckpoint.load(directory: root + "/files-out/seed-7/final-classifier").labels, ["0", "1"])
+        // Descriptor checks apply to command-line tasks too.
+        let e = assertPETError(.badTaskDescriptor) {
+            _ = try TaskDescriptor.fromFiles(splits: ["train": "t.csv"], format: DataFormat(kind: .csv, columns: ["text_a": "s"], labelColumn: "label"),
+                                             labels: ["a", "b"], patterns: "p.txt", verbalizer: "v.txt", metric: .pearson)
+        }
+        XCTAssertTrue(e!.message.contains("numeric labels"), e!.message)
     }
 }

@@ -7,6 +7,7 @@ public struct TaskDescriptor: Codable, Sendable, Equatable {
         public var patterns: String
         /// Verbalizer file used with every pattern of `patterns`.
         public var verbalizer: String
+        public init(patterns: String, verbalizer: String) { self.patterns = patterns; self.verbalizer = verbalizer }
     }
     public enum Metric: String, Codable, Sendable {
         case acc, f1, macroF1 = "macro-f1", mcc, pearson
@@ -38,6 +39,28 @@ public struct TaskDescriptor: Codable, Sendable, Equatable {
     enum CodingKeys: String, CodingKey {
         case name, description, userSupplied, format, splits, seeds, labels, labelNames, prompts, metric,
              positiveLabel, maxLength, notes, unlabeled
+    }
+
+    public init(name: String, format: DataFormat, splits: [String: String], labels: [String], prompts: [PromptSet],
+                metric: Metric = .acc, positiveLabel: String? = nil, maxLength: Int? = nil) {
+        self.name = name; self.format = format; self.splits = splits; self.labels = labels; self.prompts = prompts
+        self.metric = metric; self.positiveLabel = positiveLabel; self.maxLength = maxLength
+    }
+
+    /// A task from files named on the command line instead of a `datasets/*.json` descriptor: split
+    /// name → data file, and one pattern file with its verbalizer. Relative paths are taken from the
+    /// current directory. Checked like a loaded descriptor.
+    public static func fromFiles(splits: [String: String], format: DataFormat, labels: [String], patterns: String, verbalizer: String,
+                                 metric: Metric = .acc, positiveLabel: String? = nil, maxLength: Int? = nil) throws -> TaskDescriptor {
+        let cwd = FileManager.default.currentDirectoryPath
+        let absolute = { (p: String) in p.hasPrefix("/") ? p : URL(fileURLWithPath: cwd).appendingPathComponent(p).standardized.path }
+        let name = URL(fileURLWithPath: splits["train"] ?? "task").deletingPathExtension().lastPathComponent
+        var t = TaskDescriptor(name: name, format: format, splits: splits.mapValues(absolute), labels: labels,
+                               prompts: [PromptSet(patterns: absolute(patterns), verbalizer: absolute(verbalizer))],
+                               metric: metric, positiveLabel: positiveLabel, maxLength: maxLength)
+        t.path = "(command line)"
+        try t.check()
+        return t
     }
 
     public static func load(path: String) throws -> TaskDescriptor {

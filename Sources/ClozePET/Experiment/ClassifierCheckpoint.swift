@@ -63,7 +63,8 @@ public enum PatternModelCheckpoint {
         public var labels: [String]
         public var seed: Int
         public var repetition: Int
-        public var testAccuracy: Double
+        /// Nil when the task has no test split.
+        public var testAccuracy: Double?
     }
 
     public static let infoFile = "cloze-pattern.json"

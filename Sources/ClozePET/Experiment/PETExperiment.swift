@@ -88,10 +88,13 @@ public struct PETExperiment {
 
         for seed in options.seeds {
             var train = try task.loadSplit("train", seed: seed, dataRoot: options.dataRoot)
-            var test = try task.loadSplit("test", seed: seed, dataRoot: options.dataRoot)
+            // Without a test split (a user's own few examples and pool) everything trains and is saved, unscored.
+            var test = task.splits["test"] == nil ? Dataset(examples: [], labels: task.labels, columnNames: train.columnNames, file: "")
+                : try task.loadSplit("test", seed: seed, dataRoot: options.dataRoot)
             if let k = options.k { train.examples = try FewShotSampler.sample(train, perClass: k, seed: UInt64(seed)) }
             if let limit = options.testLimit { test.examples = Array(test.examples.prefix(limit)) }
             let gold = test.examples.map { $0.label! }
+            let hasTest = !gold.isEmpty
             var pool: [Example] = []
             if options.unlabeledCount > 0 {
                 let (all, removed) = try task.loadUnlabeled(seed: seed, dataRoot: options.dataRoot)
@@ -102,6 +105,9 @@ public struct PETExperiment {
                 pool = Array(ex.prefix(options.unlabeledCount))
             }
             log("seed \(seed): \(train.examples.count) training, \(test.examples.count) test, \(pool.count) unlabelled examples")
+            if !hasTest && options.saveDirectory == nil {
+                log("warning: the task has no test split and nothing is saved (--save / --save-pattern-models): the trained models will be discarded")
+            }
             let prompts = try task.loadPrompts(columns: train.columnNames)
 
             var testSum = [Float](repeating: 0, count: test.examples.count * L), testWSum = testSum
@@ -123,7 +129,7 @@ public struct PETExperiment {
                         let pad = vocabulary.specialTokens.padID
                         let before = try timed("zero-shot") { try scorer.predict(trainF, batchSize: options.evalBatchSize, padID: pad) }
                         let weight = Float(Metrics.accuracy(predictions: Metrics.argmaxRows(before, cols: L), gold: trainF.map { $0.label! }))
-                        if options.zeroShot && rep == 0 {
+                        if options.zeroShot && rep == 0 && hasTest {
                             let zs = try timed("zero-shot") {
                                 try scorer.predict(testF, batchSize: options.evalBatchSize, padID: pad,
                                                    progress: bar("zero-shot p\(patternIndex)", testF.count))
@@ -143,12 +149,13 @@ public struct PETExperiment {
                         let logits = try timed("test evaluation") {
                             try scorer.predict(testF, batchSize: options.evalBatchSize, padID: pad, progress: bar("test p\(patternIndex)", testF.count))
                         }
-                        let s = score(logits, gold: gold, seed: seed, repetition: rep)
-                        log(String(format: "seed %d pattern %d rep %d: acc %.4f (train acc before training %.3f)", seed, patternIndex, rep, s.accuracy, weight))
-                        patternRuns[patternIndex, default: []].append(s)
+                        let s = hasTest ? score(logits, gold: gold, seed: seed, repetition: rep) : nil
+                        log(String(format: "seed %d pattern %d rep %d: %@ (train acc before training %.3f)", seed, patternIndex, rep,
+                                   s.map { String(format: "acc %.4f", $0.accuracy) } ?? "trained", weight))
+                        if let s { patternRuns[patternIndex, default: []].append(s) }
                         if options.savePatternModels, let dir = options.saveDirectory {
                             let info = PatternModelCheckpoint.Info(pattern: pattern.source, source: pattern.location.description, verbalizer: verbalizer.file,
-                                                                   labels: task.labels, seed: seed, repetition: rep, testAccuracy: s.accuracy)
+                                                                   labels: task.labels, seed: seed, repetition: rep, testAccuracy: s?.accuracy)
                             try PatternModelCheckpoint.save(model: model, info: info,
                                 to: (dir as NSString).appendingPathComponent("seed-\(seed)/pattern-\(patternIndex)-rep-\(rep)"),
                                 tokenizerFrom: options.modelDirectory)
@@ -165,7 +172,7 @@ public struct PETExperiment {
                     }
                 }
             }
-            if models > 0 {
+            if models > 0 && hasTest {
                 ensembleMean.append(score(testSum.map { $0 / Float(models) }, gold: gold, seed: seed))
                 // PET's wmean: np.average(logits, weights=train accuracies); uniform when all weights are 0.
                 let wTest = weightTotal > 0 ? testWSum.map { $0 / weightTotal } : testSum.map { $0 / Float(models) }
@@ -188,12 +195,12 @@ public struct PETExperiment {
                     try trainer.train(poolPlain, targets: .teacherLogits(teacher, temperature: options.temperature)) { s, _ in b?(s) }
                 }
                 let logits = try timed("test evaluation") { try trainer.predict(testPlain, batchSize: options.evalBatchSize) }
-                distilled.append(score(logits, gold: gold, seed: seed))
+                if hasTest { distilled.append(score(logits, gold: gold, seed: seed)) }
                 if options.saveClassifiers, let dir = options.saveDirectory {
                     try ClassifierCheckpoint.save(model: loaded.model, head: loaded.classifier!, labels: task.labels,
                                                   to: (dir as NSString).appendingPathComponent("seed-\(seed)/final-classifier"), tokenizerFrom: options.modelDirectory)
                 }
-                log(String(format: "seed %d distilled classifier: acc %.4f", seed, distilled.last!.accuracy))
+                if hasTest { log(String(format: "seed %d distilled classifier: acc %.4f", seed, distilled.last!.accuracy)) }
             }
             if options.fineTune {
                 let trainPlain = try PETFeatures.build(train.examples, builder: plain)
@@ -205,12 +212,12 @@ public struct PETExperiment {
                 let b = bar("fine-tune seed \(seed)", config.maxSteps)
                 _ = try timed("fine-tuning") { try trainer.train(trainPlain, targets: .labels) { s, _ in b?(s) } }
                 let logits = try timed("test evaluation") { try trainer.predict(testPlain, batchSize: options.evalBatchSize) }
-                fineTuned.append(score(logits, gold: gold, seed: seed))
+                if hasTest { fineTuned.append(score(logits, gold: gold, seed: seed)) }
                 if options.saveClassifiers, let dir = options.saveDirectory {
                     try ClassifierCheckpoint.save(model: loaded.model, head: loaded.classifier!, labels: task.labels,
                                                   to: (dir as NSString).appendingPathComponent("seed-\(seed)/fine-tuned-classifier"), tokenizerFrom: options.modelDirectory)
                 }
-                log(String(format: "seed %d fine-tuning: acc %.4f", seed, fineTuned.last!.accuracy))
+                if hasTest { log(String(format: "seed %d fine-tuning: acc %.4f", seed, fineTuned.last!.accuracy)) }
             }
         }
         let order = ["zero-shot", "pattern training", "unlabelled logits", "test evaluation", "distillation", "fine-tuning"]
