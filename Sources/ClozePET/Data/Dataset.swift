@@ -114,7 +114,9 @@ public enum DatasetLoader {
             let loc = SourceLocation(file: path, line: line)
             var fields = values
             for col in required where fields[col] == nil {
-                throw PETError(.missingColumn, "row has no column '\(col)' (columns: \(fileColumns.joined(separator: ", ")))", at: loc)
+                let headerHint = format.hasHeader && (format.kind == .csv || format.kind == .tsv)
+                    ? "; the first row is read as the header: if the file has none, give the column names (--column-names / \"columnNames\")" : ""
+                throw PETError(.missingColumn, "row has no column '\(col)' (columns: \(fileColumns.joined(separator: ", ")))\(headerHint)", at: loc)
             }
             for (alias, col) in aliases { fields[alias] = values[col] }
             var label: Int?
