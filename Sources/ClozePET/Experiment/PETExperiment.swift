@@ -182,42 +182,39 @@ public struct PETExperiment {
             let plainColumns = task.format.columns.map { c in ["text_a", "text_b"].filter { c[$0] != nil } } ?? []
             let plain = PlainInput.builder(columns: plainColumns.isEmpty ? ["text_a"] : plainColumns, vocabulary: vocabulary, maxLength: maxLength)
             let pad = vocabulary.specialTokens.padID
+            /// Trains a fresh classification head on the checkpoint's encoder, scores it on the test set
+            /// and saves it as `seed-S/<name>`: the distilled classifier and the fine-tuning baseline.
+            func trainClassifier(_ name: String, phase: String, features: [PETFeature], targets: SequenceClassifierTrainer.Targets,
+                                 config base: PETTrainingConfig) throws -> RunScore? {
+                let testPlain = try PETFeatures.build(test.examples, builder: plain)
+                let loaded = try ModelLoader.load(directory: options.modelDirectory, mlmHead: .none, classificationLabels: L, seed: UInt64(seed))
+                var config = base
+                config.seed = UInt64(seed)
+                let trainer = SequenceClassifierTrainer(config: config, model: loaded.model, head: loaded.classifier!, padID: pad)
+                let b = bar("\(phase) seed \(seed)", config.maxSteps)
+                _ = try timed(phase) { try trainer.train(features, targets: targets) { s, _ in b?(s) } }
+                let logits = try timed("test evaluation") { try trainer.predict(testPlain, batchSize: options.evalBatchSize) }
+                if options.saveClassifiers, let dir = options.saveDirectory {
+                    try ClassifierCheckpoint.save(model: loaded.model, head: loaded.classifier!, labels: task.labels,
+                                                  to: (dir as NSString).appendingPathComponent("seed-\(seed)/\(name)"), tokenizerFrom: options.modelDirectory)
+                }
+                guard hasTest else { return nil }
+                let s = score(logits, gold: gold, seed: seed)
+                log(String(format: "seed %d %@: acc %.4f", seed, phase, s.accuracy))
+                return s
+            }
             if options.distill && !pool.isEmpty && weightTotal > 0 {
                 let teacher = poolWSum.map { $0 / weightTotal }
-                let poolPlain = try PETFeatures.build(pool, builder: plain)
-                let testPlain = try PETFeatures.build(test.examples, builder: plain)
-                let loaded = try ModelLoader.load(directory: options.modelDirectory, mlmHead: .none, classificationLabels: L, seed: UInt64(seed))
-                var config = options.distillation
-                config.seed = UInt64(seed)
-                let trainer = SequenceClassifierTrainer(config: config, model: loaded.model, head: loaded.classifier!, padID: pad)
-                let b = bar("distil seed \(seed)", config.maxSteps)
-                _ = try timed("distillation") {
-                    try trainer.train(poolPlain, targets: .teacherLogits(teacher, temperature: options.temperature)) { s, _ in b?(s) }
+                if let s = try trainClassifier("final-classifier", phase: "distillation", features: try PETFeatures.build(pool, builder: plain),
+                                               targets: .teacherLogits(teacher, temperature: options.temperature), config: options.distillation) {
+                    distilled.append(s)
                 }
-                let logits = try timed("test evaluation") { try trainer.predict(testPlain, batchSize: options.evalBatchSize) }
-                if hasTest { distilled.append(score(logits, gold: gold, seed: seed)) }
-                if options.saveClassifiers, let dir = options.saveDirectory {
-                    try ClassifierCheckpoint.save(model: loaded.model, head: loaded.classifier!, labels: task.labels,
-                                                  to: (dir as NSString).appendingPathComponent("seed-\(seed)/final-classifier"), tokenizerFrom: options.modelDirectory)
-                }
-                if hasTest { log(String(format: "seed %d distilled classifier: acc %.4f", seed, distilled.last!.accuracy)) }
             }
             if options.fineTune {
-                let trainPlain = try PETFeatures.build(train.examples, builder: plain)
-                let testPlain = try PETFeatures.build(test.examples, builder: plain)
-                let loaded = try ModelLoader.load(directory: options.modelDirectory, mlmHead: .none, classificationLabels: L, seed: UInt64(seed))
-                var config = options.fineTuning
-                config.seed = UInt64(seed)
-                let trainer = SequenceClassifierTrainer(config: config, model: loaded.model, head: loaded.classifier!, padID: pad)
-                let b = bar("fine-tune seed \(seed)", config.maxSteps)
-                _ = try timed("fine-tuning") { try trainer.train(trainPlain, targets: .labels) { s, _ in b?(s) } }
-                let logits = try timed("test evaluation") { try trainer.predict(testPlain, batchSize: options.evalBatchSize) }
-                if hasTest { fineTuned.append(score(logits, gold: gold, seed: seed)) }
-                if options.saveClassifiers, let dir = options.saveDirectory {
-                    try ClassifierCheckpoint.save(model: loaded.model, head: loaded.classifier!, labels: task.labels,
-                                                  to: (dir as NSString).appendingPathComponent("seed-\(seed)/fine-tuned-classifier"), tokenizerFrom: options.modelDirectory)
+                if let s = try trainClassifier("fine-tuned-classifier", phase: "fine-tuning", features: try PETFeatures.build(train.examples, builder: plain),
+                                               targets: .labels, config: options.fineTuning) {
+                    fineTuned.append(s)
                 }
-                if hasTest { log(String(format: "seed %d fine-tuning: acc %.4f", seed, fineTuned.last!.accuracy)) }
             }
         }
         let order = ["zero-shot", "pattern training", "unlabelled logits", "test evaluation", "distillation", "fine-tuning"]

@@ -25,6 +25,18 @@ public struct PETTrainingConfig: Sendable {
     public init() {}
 }
 
+extension PETTrainingConfig {
+    /// Marks `params` trainable and builds AdamW (no weight decay on biases and LayerNorm weights, as
+    /// PET and transformers' examples) with the linear warmup/decay schedule.
+    func makeOptimizer(_ params: [(name: String, tensor: Tensor)]) -> (AdamW, LinearSchedule) {
+        for p in params { p.tensor.requiresGrad = true }
+        let noDecay = Set(params.filter { $0.name.contains("bias") || $0.name.contains("LayerNorm.weight") }.map { ObjectIdentifier($0.tensor) })
+        let opt = AdamW(parameters: params.map(\.tensor), learningRate: learningRate, eps: adamEpsilon,
+                        weightDecay: weightDecay, noDecay: noDecay)
+        return (opt, LinearSchedule(baseLR: learningRate, warmupSteps: warmupSteps, totalSteps: maxSteps))
+    }
+}
+
 public struct PETTrainingLog: Sendable {
     /// Loss of every optimizer step (the combined loss when the auxiliary MLM loss is on).
     public var stepLosses: [Float] = []
@@ -73,11 +85,7 @@ public struct PETTrainer {
         let start = Date()
         let model = scorer.model
         let params = model.parameters
-        for p in params { p.tensor.requiresGrad = true }
-        let noDecay = Set(params.filter { $0.name.contains("bias") || $0.name.contains("LayerNorm.weight") }.map { ObjectIdentifier($0.tensor) })
-        let opt = AdamW(parameters: params.map(\.tensor), learningRate: config.learningRate, eps: config.adamEpsilon,
-                        weightDecay: config.weightDecay, noDecay: noDecay)
-        let lr = LinearSchedule(baseLR: config.learningRate, warmupSteps: config.warmupSteps, totalSteps: config.maxSteps)
+        let (opt, lr) = config.makeOptimizer(params)
         var orderRNG = SeededRNG(seed: config.seed)
         var dropoutRNG: SeededRNG? = config.dropout ? SeededRNG(seed: config.seed &+ 1) : nil
         var maskRNG = SeededRNG(seed: config.seed &+ 2)

@@ -25,11 +25,7 @@ public struct SequenceClassifierTrainer {
         guard !features.isEmpty else { throw PETError(.emptyDataset, "no training examples") }
         let start = Date()
         let params = model.parameters + head.parameters
-        for p in params { p.tensor.requiresGrad = true }
-        let noDecay = Set(params.filter { $0.name.contains("bias") || $0.name.contains("LayerNorm.weight") }.map { ObjectIdentifier($0.tensor) })
-        let opt = AdamW(parameters: params.map(\.tensor), learningRate: config.learningRate, eps: config.adamEpsilon,
-                        weightDecay: config.weightDecay, noDecay: noDecay)
-        let lr = LinearSchedule(baseLR: config.learningRate, warmupSteps: config.warmupSteps, totalSteps: config.maxSteps)
+        let (opt, lr) = config.makeOptimizer(params)
         var orderRNG = SeededRNG(seed: config.seed)
         var dropoutRNG: SeededRNG? = config.dropout ? SeededRNG(seed: config.seed &+ 1) : nil
         let L = head.numLabels
