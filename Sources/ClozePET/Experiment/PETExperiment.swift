@@ -86,6 +86,7 @@ public struct PETExperiment {
         var patternInfo: [Int: (pattern: String, source: String, verbalizer: String)] = [:]
         var ensembleMean: [RunScore] = [], ensembleWeighted: [RunScore] = [], distilled: [RunScore] = [], fineTuned: [RunScore] = []
 
+        var zeroShotCache: [ZeroShotKey: [Float]] = [:]
         for seed in options.seeds {
             var train = try task.loadSplit("train", seed: seed, dataRoot: options.dataRoot)
             // Without a test split (a user's own few examples and pool) everything trains and is saved, unscored.
@@ -130,10 +131,14 @@ public struct PETExperiment {
                         let before = try timed("zero-shot") { try scorer.predict(trainF, batchSize: options.evalBatchSize, padID: pad) }
                         let weight = Float(Metrics.accuracy(predictions: Metrics.argmaxRows(before, cols: L), gold: trainF.map { $0.label! }))
                         if options.zeroShot && rep == 0 && hasTest {
-                            let zs = try timed("zero-shot") {
+                            // The untrained model gives the same test logits for every seed whose test set is the
+                            // same (LM-BFF's five seeds share one test set): compute them once.
+                            let key = ZeroShotKey(pattern: patternIndex, inputs: testF.map(\.input.inputIDs))
+                            let zs = try zeroShotCache[key] ?? timed("zero-shot") {
                                 try scorer.predict(testF, batchSize: options.evalBatchSize, padID: pad,
                                                    progress: bar("zero-shot p\(patternIndex)", testF.count))
                             }
+                            zeroShotCache[key] = zs
                             zeroShotRuns[patternIndex, default: []].append(score(zs, gold: gold, seed: seed))
                         }
                         guard options.trainPatterns else { continue }
@@ -242,6 +247,11 @@ public struct PETExperiment {
                           ensembleMean: ensembleMean.isEmpty ? nil : ScoreSummary(runs: ensembleMean),
                           ensembleWeighted: ensembleWeighted.isEmpty ? nil : ScoreSummary(runs: ensembleWeighted),
                           finalClassifier: distilled.isEmpty ? nil : ScoreSummary(runs: distilled), timings: timings)
+    }
+
+    struct ZeroShotKey: Hashable {
+        var pattern: Int
+        var inputs: [[Int32]]
     }
 
     func bar(_ label: String, _ total: Int) -> ((Int) -> Void)? {
