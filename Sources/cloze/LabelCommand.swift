@@ -10,7 +10,8 @@ struct LabelCommand: ParsableCommand {
 
     @Option(help: "Task (datasets/*.json or a name): gives the pool's file format, columns and labels.") var task: String
     @Option(help: "Trained classifier directory (saved by `cloze train --save`).") var classifier: String
-    @Option(name: .customLong("in"), help: "Pool file, in the task's format.") var input: String
+    @Option(name: .customLong("in"), help: "Pool file, in the task's format (default: the task's own unlabelled pool).") var input: String?
+    @Option(help: "With the task's own pool: the split seed whose train/dev/test sentences are left out of it.") var seed: Int?
     @Option(help: "Output file (.jsonl or .csv).") var out: String
     @Option(name: .customLong("batch-size")) var batchSize = 32
     @Option(name: .customLong("max-length")) var maxLength: Int?
@@ -28,7 +29,17 @@ struct LabelCommand: ParsableCommand {
         guard labels == t.labels else {
             throw ValidationError("classifier labels \(labels) differ from task '\(t.name)' labels \(t.labels)")
         }
-        let pool = try DatasetLoader.load(path: input, format: t.format, labels: t.labels, requireLabels: false)
+        let pool: Dataset
+        if let input {
+            pool = try DatasetLoader.load(path: input, format: t.format, labels: t.labels, requireLabels: false)
+        } else {
+            guard t.hasUnlabeledPool else { throw ValidationError("task '\(t.name)' has no unlabelled pool: pass --in FILE") }
+            let seeded = (t.unlabeled?.exclude ?? []).contains { t.splits[$0]?.contains("{seed}") == true }
+            if seeded && seed == nil {
+                throw ValidationError("task '\(t.name)' leaves each seed's train/dev/test sentences out of its pool: pass --seed S (the split seed the classifier was trained on)")
+            }
+            pool = try t.loadUnlabeled(seed: seed, dataRoot: nil).pool
+        }
         let vocab = try TokenizerVocabulary.load(directory: classifier)
         var labeler = PoolLabeler(model: model, head: head, labels: labels, vocabulary: vocab)
         labeler.batchSize = batchSize; labeler.maxLength = maxLength ?? t.maxLength ?? 128; labeler.progress = !noProgress

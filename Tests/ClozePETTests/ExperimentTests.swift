@@ -107,6 +107,8 @@ final class ExperimentTests: XCTestCase {
         XCTAssertNil(r.ensembleMean); XCTAssertNil(r.finalClassifier); XCTAssertNil(r.fineTuning)
         XCTAssertNil(try PatternModelCheckpoint.readInfo(directory: root + "/files-out/seed-7/pattern-1-rep-0").testAccuracy)
         XCTAssertEqual(try ClassifierCheckpoint.load(directory: root + "/files-out/seed-7/final-classifier").labels, ["0", "1"])
+        let missing = assertPETError(.fileNotFound) { _ = try ClassifierCheckpoint.load(directory: root + "/files-out/seed-8/final-classifier") }
+        XCTAssertTrue(missing!.message.contains("classifier directory not found"), missing!.message)
         // Descriptor checks apply to command-line tasks too.
         let e = assertPETError(.badTaskDescriptor) {
             _ = try TaskDescriptor.fromFiles(splits: ["train": "t.csv"], format: DataFormat(kind: .csv, columns: ["text_a": "s"], labelColumn: "label"),

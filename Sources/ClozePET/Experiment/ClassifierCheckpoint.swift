@@ -37,6 +37,11 @@ public enum ClassifierCheckpoint {
     /// Loads a saved classifier; its labels come from config.json's id2label.
     public static func load(directory: String) throws -> (model: TransformerMaskedLM, head: SequenceClassificationHead, labels: [String]) {
         let path = (directory as NSString).appendingPathComponent("config.json")
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw PETError(.fileNotFound, "classifier directory not found (train with `cloze train --save --out DIR` and pass DIR/seed-S/final-classifier)",
+                           at: SourceLocation(file: directory))
+        }
         guard let data = FileManager.default.contents(atPath: path),
               let json = try JSONSerialization.jsonObject(with: data) as? [String: Any],
               let id2label = json["id2label"] as? [String: Any] else {
