@@ -49,9 +49,8 @@ struct TaskOptions: ParsableArguments {
             }
             t = try TaskDescriptor.load(path: task.hasSuffix(".json") ? task : "datasets/\(task).json")
             if let patterns, let verbalizer {
-                let cwd = FileManager.default.currentDirectoryPath
-                let absolute = { (p: String) in p.hasPrefix("/") ? p : (cwd as NSString).appendingPathComponent(p) }
-                t.prompts = [.init(patterns: absolute(patterns), verbalizer: absolute(verbalizer))]
+                t.prompts = [.init(patterns: TaskDescriptor.absoluteFromCurrentDirectory(patterns),
+                                   verbalizer: TaskDescriptor.absoluteFromCurrentDirectory(verbalizer))]
             }
             return t
         }

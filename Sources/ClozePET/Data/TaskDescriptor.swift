@@ -52,15 +52,18 @@ public struct TaskDescriptor: Codable, Sendable, Equatable {
     /// current directory. Checked like a loaded descriptor.
     public static func fromFiles(splits: [String: String], format: DataFormat, labels: [String], patterns: String, verbalizer: String,
                                  metric: Metric = .acc, positiveLabel: String? = nil, maxLength: Int? = nil) throws -> TaskDescriptor {
-        let cwd = FileManager.default.currentDirectoryPath
-        let absolute = { (p: String) in p.hasPrefix("/") ? p : URL(fileURLWithPath: cwd).appendingPathComponent(p).standardized.path }
         let name = URL(fileURLWithPath: splits["train"] ?? "task").deletingPathExtension().lastPathComponent
-        var t = TaskDescriptor(name: name, format: format, splits: splits.mapValues(absolute), labels: labels,
-                               prompts: [PromptSet(patterns: absolute(patterns), verbalizer: absolute(verbalizer))],
+        var t = TaskDescriptor(name: name, format: format, splits: splits.mapValues(absoluteFromCurrentDirectory), labels: labels,
+                               prompts: [PromptSet(patterns: absoluteFromCurrentDirectory(patterns), verbalizer: absoluteFromCurrentDirectory(verbalizer))],
                                metric: metric, positiveLabel: positiveLabel, maxLength: maxLength)
         t.path = "(command line)"
         try t.check()
         return t
+    }
+
+    /// A path given on the command line, made absolute against the current directory.
+    public static func absoluteFromCurrentDirectory(_ p: String) -> String {
+        p.hasPrefix("/") ? p : URL(fileURLWithPath: FileManager.default.currentDirectoryPath).appendingPathComponent(p).standardized.path
     }
 
     public static func load(path: String) throws -> TaskDescriptor {
@@ -129,13 +132,20 @@ public struct TaskDescriptor: Codable, Sendable, Equatable {
 
     /// Path of a split under `dataRoot` (default `<repo>/../shared/datasets`), with `{seed}` filled in.
     public func splitPath(_ split: String, seed: Int? = nil, dataRoot: String? = nil) throws -> String {
-        guard var rel = splits[split] else {
+        guard let rel = splits[split] else {
             throw PETError(.badTaskDescriptor, "task '\(name)' has no split '\(split)' (splits: \(splits.keys.sorted().joined(separator: ", ")))",
                            at: SourceLocation(file: path))
         }
+        return try dataPath(rel, for: "split '\(split)'", seed: seed, dataRoot: dataRoot)
+    }
+
+    /// A data file path from the descriptor (`what` names it in errors), with `{seed}` filled in,
+    /// under `dataRoot` unless absolute.
+    func dataPath(_ relative: String, for what: String, seed: Int?, dataRoot: String?) throws -> String {
+        var rel = relative
         if rel.contains("{seed}") {
             guard let seed else {
-                throw PETError(.badTaskDescriptor, "split '\(split)' of task '\(name)' needs a seed (one of \(seeds ?? []))", at: SourceLocation(file: path))
+                throw PETError(.badTaskDescriptor, "\(what) of task '\(name)' needs a seed (one of \(seeds ?? []))", at: SourceLocation(file: path))
             }
             rel = rel.replacingOccurrences(of: "{seed}", with: String(seed))
         }
@@ -160,9 +170,7 @@ public struct TaskDescriptor: Codable, Sendable, Equatable {
             let path = try splitPath("unlabeled", seed: seed, dataRoot: dataRoot)
             return (try DatasetLoader.load(path: path, format: format, labels: labels, requireLabels: false), 0)
         }
-        var resolved = self
-        resolved.splits["unlabeled"] = spec.path
-        let path = try resolved.splitPath("unlabeled", seed: seed, dataRoot: dataRoot)
+        let path = try dataPath(spec.path, for: "\"unlabeled.path\"", seed: seed, dataRoot: dataRoot)
         var pool = try DatasetLoader.load(path: path, format: spec.format ?? format, labels: labels, requireLabels: false)
         let slots = (format.columns ?? [:]).keys.sorted()
         var excluded: [Example] = []

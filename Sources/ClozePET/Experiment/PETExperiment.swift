@@ -187,11 +187,11 @@ public struct PETExperiment {
             let plainColumns = task.format.columns.map { c in ["text_a", "text_b"].filter { c[$0] != nil } } ?? []
             let plain = PlainInput.builder(columns: plainColumns.isEmpty ? ["text_a"] : plainColumns, vocabulary: vocabulary, maxLength: maxLength)
             let pad = vocabulary.specialTokens.padID
+            let testPlain = try PETFeatures.build(test.examples, builder: plain)
             /// Trains a fresh classification head on the checkpoint's encoder, scores it on the test set
             /// and saves it as `seed-S/<name>`: the distilled classifier and the fine-tuning baseline.
             func trainClassifier(_ name: String, phase: String, features: [PETFeature], targets: SequenceClassifierTrainer.Targets,
                                  config base: PETTrainingConfig) throws -> RunScore? {
-                let testPlain = try PETFeatures.build(test.examples, builder: plain)
                 let loaded = try ModelLoader.load(directory: options.modelDirectory, mlmHead: .none, classificationLabels: L, seed: UInt64(seed))
                 var config = base
                 config.seed = UInt64(seed)
