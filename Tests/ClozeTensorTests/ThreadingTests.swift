@@ -1,5 +1,5 @@
 import XCTest
-import ClozeTensor
+@testable import ClozeTensor
 
 /// Work split over `BLASThreads.current` workers (GEMMs, elementwise and row kernels, AdamW, dropout
 /// masks) must give bit-identical results for any thread count. Sizes are chosen above every split
@@ -41,6 +41,43 @@ final class ThreadingTests: XCTestCase {
         XCTAssertEqual(results[0].count, results[1].count)
         XCTAssertTrue(results[0] == results[1], "2 threads differ from 1 thread")
         XCTAssertTrue(results[0] == results[2], "3 threads differ from 1 thread")
+    }
+
+    /// Every GEMM shape class the models produce — row- and column-cut, both transposes, edges that are
+    /// not multiples of any kernel unroll — gives the same bits at 1, 2, 3 and 4 threads. (This failed
+    /// on OpenBLAS's Haswell/Zen kernels while the cut followed the thread count.)
+    func testGEMMBitIdenticalForAnyThreadCountAndShape() {
+        let saved = BLASThreads.current
+        defer { BLASThreads.set(saved) }
+        let shapes: [(m: Int, n: Int, k: Int)] = [(256, 96, 384), (96, 3000, 64), (3000, 384, 64), (257, 97, 383),
+                                                   (130, 1537, 31), (1111, 129, 45), (64, 4096, 384)]
+        for (m, n, k) in shapes {
+            for (transA, transB) in [(false, false), (false, true), (true, false), (true, true)] {
+                var rng = SeededRNG(seed: UInt64(m * 7 + n * 3 + k))
+                let a = randomTensor([m * k], &rng).data, b = randomTensor([k * n], &rng).data
+                let c0 = randomTensor([m * n], &rng).data
+                var outputs: [[Float]] = []
+                for threads in [1, 2, 3, 4] {
+                    BLASThreads.set(threads)
+                    var c = c0
+                    a.withUnsafeBufferPointer { pa in
+                        b.withUnsafeBufferPointer { pb in
+                            c.withUnsafeMutableBufferPointer { pc in
+                                Ops.gemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: 0.7,
+                                         pa.baseAddress!, lda: transA ? m : k, pb.baseAddress!, ldb: transB ? k : n,
+                                         beta: 1, pc.baseAddress!, ldc: n)
+                            }
+                        }
+                    }
+                    outputs.append(c)
+                }
+                XCTAssertNotEqual(outputs[0], c0, "GEMM \(m)x\(n)x\(k) wrote nothing")
+                for t in 1..<outputs.count {
+                    XCTAssertTrue(outputs[t] == outputs[0],
+                                  "GEMM \(m)x\(n)x\(k) transA=\(transA) transB=\(transB): \(t + 1) threads differ from 1")
+                }
+            }
+        }
     }
 
     /// A large dropout mask is filled in parallel chunks; it must equal the sequential definition

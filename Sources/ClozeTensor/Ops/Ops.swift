@@ -24,8 +24,11 @@ extension Ops {
     }
 
     /// Row-major sgemm: C = alpha·op(A)·op(B) + beta·C with op(A) [m, k], op(B) [k, n].
-    /// Large products are split over `Parallel` workers by rows of C (or by columns when C is wide),
-    /// each piece a single-threaded sgemm; every element of C is still one dot product in BLAS's order.
+    /// Large products are cut into `gemmPieces(m:n:k:)` blocks of rows of C (or of columns when C is
+    /// wide), each a single-threaded sgemm, and the blocks are shared out over `Parallel` workers.
+    /// The cut depends on the sizes only, never on the thread count: OpenBLAS's kernels (Haswell/Zen
+    /// among them) do not give bit-identical elements when the same product is cut differently, so
+    /// 1 thread computes exactly the blocks that 2 or 3 threads do, and results are the same bits.
     static func gemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
                      _ a: UnsafePointer<Float>, lda: Int, _ b: UnsafePointer<Float>, ldb: Int,
                      beta: Float, _ c: UnsafeMutablePointer<Float>, ldc: Int) {
@@ -34,19 +37,19 @@ extension Ops {
             for i in 0..<m { Vectorized.scale(c + i * ldc, c + i * ldc, by: beta, count: n) }
             return
         }
-        let workers = Parallel.ownGEMMThreads && m * n * k >= gemmSplitWork ? Parallel.workers(Swift.max(m, n) / 32) : 1
-        if workers <= 1 {
+        let pieces = Parallel.ownGEMMThreads ? gemmPieces(m: m, n: n, k: k) : 1
+        if pieces <= 1 {
             sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
         } else if m >= n {
-            Parallel.region(workers) { w in
-                let r = Parallel.split(m, parts: workers, part: w, align: 16)
+            Parallel.forEach(pieces) { p, _ in
+                let r = Parallel.split(m, parts: pieces, part: p, align: 16)
                 if r.isEmpty { return }
                 sgemm(transA, transB, r.count, n, k, alpha, transA ? a + r.lowerBound : a + r.lowerBound * lda, lda,
                       b, ldb, beta, c + r.lowerBound * ldc, ldc)
             }
         } else {
-            Parallel.region(workers) { w in
-                let r = Parallel.split(n, parts: workers, part: w, align: 16)
+            Parallel.forEach(pieces) { p, _ in
+                let r = Parallel.split(n, parts: pieces, part: p, align: 16)
                 if r.isEmpty { return }
                 sgemm(transA, transB, m, r.count, k, alpha, a, lda, transB ? b + r.lowerBound * ldb : b + r.lowerBound, ldb,
                       beta, c + r.lowerBound, ldc)
@@ -54,8 +57,16 @@ extension Ops {
         }
     }
 
-    /// Multiply-adds below which a GEMM is not worth splitting (~30 µs of work).
+    /// Multiply-adds below which a GEMM is not cut (~30 µs of work).
     static let gemmSplitWork = 1 << 20
+
+    /// How many blocks a product is cut into: a function of its sizes alone (see `gemm`). 1, 2 or 4,
+    /// so 1, 2 and 4 workers get equal shares; blocks keep at least 64 rows (columns) of C.
+    static func gemmPieces(m: Int, n: Int, k: Int) -> Int {
+        guard m * n * k >= gemmSplitWork else { return 1 }
+        let side = Swift.max(m, n)
+        return side >= 256 ? 4 : side >= 128 ? 2 : 1
+    }
 
     @inline(__always)
     private static func sgemm(_ transA: Bool, _ transB: Bool, _ m: Int, _ n: Int, _ k: Int, _ alpha: Float,
