@@ -1,9 +1,16 @@
 // swift-tools-version:6.0
 import PackageDescription
 
-// Hot kernels are SIMD loops; without FMA-capable codegen `acc += x * y` on SIMD16 is far slower.
-// haswell = AVX2 + FMA, present on every x86-64 machine this project runs on.
-let fastMath: [SwiftSetting] = [
+// Every target is built for haswell (AVX2 + FMA, present on every x86-64 machine this project runs on):
+// without FMA-capable codegen `acc += x * y` on SIMD16 is far slower.
+let haswell: [SwiftSetting] = [.unsafeFlags(["-target-cpu", "haswell"])]
+// Tokenizers keep bounds and overflow checks; they drop only the run-time exclusivity bookkeeping
+// (swift_beginAccess was ~10% of encode time), which no input can influence.
+let checkedHotPath: [SwiftSetting] = [.unsafeFlags(["-target-cpu", "haswell", "-enforce-exclusivity=unchecked"])]
+// Only the hot kernels (ClozeTensor: GEMM glue, SIMD elementwise/row kernels, attention, AdamW) drop
+// bounds and overflow checks in release. Tokenizers, loaders, parsers and the CLI read user files and
+// keep every check, so a hostile file traps or errors instead of running into undefined behaviour.
+let hotKernels: [SwiftSetting] = [
     .unsafeFlags(["-Ounchecked", "-target-cpu", "haswell", "-enforce-exclusivity=unchecked"], .when(configuration: .release)),
     .unsafeFlags(["-target-cpu", "haswell"], .when(configuration: .debug)),
 ]
@@ -34,29 +41,29 @@ let package = Package(
                        providers: [.apt(["libutf8proc-dev"])]),
         .target(name: "ClozeTensor",
                 dependencies: ["CBLAS", .product(name: "Numerics", package: "swift-numerics")],
-                swiftSettings: fastMath),
+                swiftSettings: hotKernels),
         .target(name: "ClozeTokenizers",
                 dependencies: ["CUTF8Proc", .product(name: "Collections", package: "swift-collections")],
-                swiftSettings: fastMath),
+                swiftSettings: checkedHotPath),
         .target(name: "ClozeModels",
                 dependencies: ["ClozeTensor", "ClozeTokenizers"],
-                swiftSettings: fastMath),
+                swiftSettings: haswell),
         .target(name: "ClozePET",
                 dependencies: ["ClozeModels", "ClozeTokenizers", "ClozeTensor",
                                .product(name: "Algorithms", package: "swift-algorithms")],
-                swiftSettings: fastMath),
+                swiftSettings: haswell),
         .executableTarget(name: "cloze",
                           dependencies: ["ClozePET", "ClozeModels", "ClozeTokenizers", "ClozeTensor",
                                          .product(name: "ArgumentParser", package: "swift-argument-parser")],
-                          swiftSettings: fastMath),
+                          swiftSettings: haswell),
         .executableTarget(name: "ClozeBenchmarks",
                           dependencies: ["ClozeModels", "ClozeTokenizers", "ClozeTensor",
                                          .product(name: "Benchmark", package: "swift-benchmark")],
-                          path: "Benchmarks/ClozeBenchmarks", swiftSettings: fastMath),
-        .testTarget(name: "ClozeTensorTests", dependencies: ["ClozeTensor"], swiftSettings: fastMath),
-        .testTarget(name: "ClozeTokenizersTests", dependencies: ["ClozeTokenizers"], swiftSettings: fastMath),
-        .testTarget(name: "ClozeModelsTests", dependencies: ["ClozeModels"], swiftSettings: fastMath),
-        .testTarget(name: "ClozePETTests", dependencies: ["ClozePET", "ClozeTokenizers"], swiftSettings: fastMath),
+                          path: "Benchmarks/ClozeBenchmarks", swiftSettings: haswell),
+        .testTarget(name: "ClozeTensorTests", dependencies: ["ClozeTensor"], swiftSettings: haswell),
+        .testTarget(name: "ClozeTokenizersTests", dependencies: ["ClozeTokenizers"], swiftSettings: haswell),
+        .testTarget(name: "ClozeModelsTests", dependencies: ["ClozeModels"], swiftSettings: haswell),
+        .testTarget(name: "ClozePETTests", dependencies: ["ClozePET", "ClozeTokenizers"], swiftSettings: haswell),
     ],
     swiftLanguageModes: [.v5]
 )
