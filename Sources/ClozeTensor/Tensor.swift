@@ -21,7 +21,7 @@ public final class Tensor {
     public var name: String?
 
     public init(shape: [Int], data: [Float], requiresGrad: Bool = false, name: String? = nil) {
-        precondition(shape.reduce(1, *) == data.count,
+        require(shape.reduce(1, *) == data.count,
                      "Tensor: shape \(shape) needs \(shape.reduce(1, *)) values, got \(data.count)")
         MemoryTuning.apply()
         self.shape = shape
@@ -40,7 +40,7 @@ public final class Tensor {
 
     /// A scalar tensor's value.
     public var item: Float {
-        precondition(data.count == 1, "item: tensor of shape \(shape) is not a scalar")
+        require(data.count == 1, "item: tensor of shape \(shape) is not a scalar")
         return data[0]
     }
 
@@ -94,7 +94,7 @@ public final class Tape {
     /// Seeds d(loss)/d(loss) = 1 and runs the recorded backward closures in reverse order.
     /// The tape is empty afterwards (a tape is used for one forward/backward).
     public func backward(_ loss: Tensor) {
-        precondition(loss.count == 1, "backward: loss must be a scalar, got shape \(loss.shape)")
+        require(loss.count == 1, "backward: loss must be a scalar, got shape \(loss.shape)")
         loss.grad = [1]
         for closure in backwards.reversed() { closure() }
         backwards.removeAll(keepingCapacity: true)
@@ -126,4 +126,12 @@ public struct SeededRNG: RandomNumberGenerator, Sendable {
 public enum BLASThreads {
     public static func set(_ n: Int) { Parallel.setThreads(n) }
     public static var current: Int { Parallel.threads }
+}
+
+/// A shape or index check that stays on in every build. ClozeTensor is built with -Ounchecked, where
+/// `precondition` is assumed true and a violation would be undefined behaviour instead of a trap.
+@inlinable @inline(__always)
+func require(_ condition: @autoclosure () -> Bool, _ message: @autoclosure () -> String,
+             file: StaticString = #file, line: UInt = #line) {
+    if !condition() { fatalError(message(), file: file, line: line) }
 }

@@ -79,9 +79,12 @@ extension Tokenizer {
         var vocab = ByteVocab(capacity: members.count)
         var rev: [Int32: [UInt8]] = [:]
         for (k, v) in members {
-            guard let id = v.int else { throw TokenizerError(file: vocabJSON.path, place: "token \(String(decoding: k, as: UTF8.self).debugDescription)", "id is not an integer") }
-            vocab.insert(k, id: Int32(id)); rev[Int32(id)] = k
+            let token = String(decoding: k, as: UTF8.self)
+            guard let id = v.int else { throw TokenizerError(file: vocabJSON.path, place: "token \(token.debugDescription)", "id is not an integer") }
+            let tokenID = try TokenIDs.checked(id, token: token, file: vocabJSON.path, place: "token \(token.debugDescription)")
+            vocab.insert(k, id: tokenID); rev[tokenID] = k
         }
+        try TokenIDs.checkDense(modelVocab: rev, added: [], file: vocabJSON.path)
         let lines = try readLines(mergesURL)
         let merges = try parseMerges(lines.enumerated().map { ($0.offset + 1, $0.element) }, vocab: vocab, file: mergesURL.path)
         var added: [AddedToken] = []

@@ -20,7 +20,7 @@ extension Tokenizer {
                     switch (f, w) {
                     case (1, 2): piece = Array(try p.lengthDelimited())
                     case (2, 5): score = Float(bitPattern: try p.fixed32())
-                    case (3, 0): type = Int(try p.varint())
+                    case (3, 0): type = try p.enumValue("piece type", 1...6)
                     default: try p.skip(w)
                     }
                 }
@@ -29,8 +29,8 @@ extension Tokenizer {
                 var t = ProtoReader(bytes: try r.lengthDelimited(), file: file)
                 while let (f, w) = try t.key() {
                     switch (f, w) {
-                    case (3, 0): modelType = Int(try t.varint())
-                    case (40, 0): unkID = Int(Int32(truncatingIfNeeded: try t.varint()))
+                    case (3, 0): modelType = try t.enumValue("trainer_spec.model_type", 1...4)
+                    case (40, 0): unkID = Int(try t.int32())
                     default: try t.skip(w)
                     }
                 }
@@ -91,23 +91,45 @@ struct ProtoReader {
     mutating func key() throws -> (Int, Int)? {
         guard pos < bytes.endIndex else { return nil }
         let k = try varint()
+        guard k >> 3 <= UInt64(Int32.max) else { throw error("field number \(k >> 3) is out of range") }
         return (Int(k >> 3), Int(k & 7))
     }
     mutating func lengthDelimited() throws -> ArraySlice<UInt8> {
-        let n = Int(try varint())
-        guard n >= 0, pos + n <= bytes.endIndex else { throw error("length \(n) runs past the end") }
-        defer { pos += n }
-        return bytes[pos..<(pos + n)]
+        let start = pos
+        let n = try varint()
+        // Compared as unsigned against what is left: a length near 2⁶⁴ neither converts nor overflows pos.
+        guard n <= UInt64(bytes.endIndex - pos) else {
+            pos = start
+            throw error("length \(n) runs past the end (\(bytes.endIndex - pos) bytes left)")
+        }
+        let count = Int(n)
+        defer { pos += count }
+        return bytes[pos..<(pos + count)]
+    }
+    /// A protobuf int32 (negative values are sign-extended to 10 bytes); anything else is an error.
+    mutating func int32() throws -> Int32 {
+        let v = try varint()
+        if v <= UInt64(Int32.max) { return Int32(v) }
+        if v >= UInt64(bitPattern: Int64(Int32.min)) { return Int32(truncatingIfNeeded: Int64(bitPattern: v)) }
+        throw error("value \(v) does not fit an int32 field")
+    }
+    /// An enum field whose known values are `range`.
+    mutating func enumValue(_ name: String, _ range: ClosedRange<Int>) throws -> Int {
+        let v = try varint()
+        guard v >= UInt64(range.lowerBound), v <= UInt64(range.upperBound) else {
+            throw error("\(name) \(Int64(bitPattern: v)) is not one of \(range.lowerBound)...\(range.upperBound)")
+        }
+        return Int(v)
     }
     mutating func fixed32() throws -> UInt32 {
-        guard pos + 4 <= bytes.endIndex else { throw error("truncated fixed32") }
+        guard bytes.endIndex - pos >= 4 else { throw error("truncated fixed32") }
         defer { pos += 4 }
         return UInt32(bytes[pos]) | UInt32(bytes[pos + 1]) << 8 | UInt32(bytes[pos + 2]) << 16 | UInt32(bytes[pos + 3]) << 24
     }
     mutating func skip(_ wire: Int) throws {
         switch wire {
         case 0: _ = try varint()
-        case 1: guard pos + 8 <= bytes.endIndex else { throw error("truncated fixed64") }; pos += 8
+        case 1: guard bytes.endIndex - pos >= 8 else { throw error("truncated fixed64") }; pos += 8
         case 2: _ = try lengthDelimited()
         case 5: _ = try fixed32()
         default: throw error("unknown wire type \(wire)")

@@ -16,7 +16,8 @@ extension Tokenizer {
                 throw TokenizerError(file: file, place: place, "needs an integer id and a string content")
             }
             let special = a["special"]?.bool ?? false
-            added.append(AddedToken(id: Int32(id), content: content, scalars: stringScalars(content), special: special,
+            let tokenID = try TokenIDs.checked(id, token: content, file: file, place: place + ".id")
+            added.append(AddedToken(id: tokenID, content: content, scalars: stringScalars(content), special: special,
                                     singleWord: a["single_word"]?.bool ?? false, lstrip: a["lstrip"]?.bool ?? false,
                                     rstrip: a["rstrip"]?.bool ?? false, normalized: a["normalized"]?.bool ?? !special))
         }
@@ -28,6 +29,7 @@ extension Tokenizer {
         let pre = try opt("pre_tokenizer", r.preTokenizer)
         let post = try opt("post_processor", r.postProcessor)
         let dec = try opt("decoder", r.decoder)
+        try TokenIDs.checkDense(modelVocab: vocab, added: added, file: file)
         return Tokenizer(normalizer: normalizer, preTokenizer: pre, model: model, postProcessor: post, decoder: dec,
                          added: added, modelVocab: vocab)
     }
@@ -122,7 +124,15 @@ struct TokenizerJSONReader {
 
     func specialPair(_ j: JSONValue?, _ place: String) throws -> Int32 {
         guard let a = j?.array, a.count == 2, let id = a[1].int else { throw err(place, "expected [token, id]") }
-        return Int32(id)
+        return try TokenIDs.checked(id, token: a[0].string ?? "", file: file, place: place)
+    }
+
+    /// A template piece's `type_id` (default 0): a small non-negative integer, checked against the
+    /// model's type_vocab_size when a batch is encoded.
+    func typeID(_ piece: JSONValue, _ place: String) throws -> UInt32 {
+        guard let v = piece["type_id"], !v.isNull else { return 0 }
+        guard let t = v.int, t >= 0, t < 1 << 16 else { throw err(place + ".type_id", "type_id must be an integer from 0 to 65535") }
+        return UInt32(t)
     }
 
     func template(_ j: JSONValue?, _ place: String) throws -> [TemplatePiece] {
@@ -130,11 +140,11 @@ struct TokenizerJSONReader {
         return try list.enumerated().map { k, p in
             if let s = p["SpecialToken"] {
                 guard let id = s["id"]?.string else { throw err("\(place)[\(k)]", "SpecialToken needs an id") }
-                return .special(id: id, typeID: UInt32(s["type_id"]?.int ?? 0))
+                return .special(id: id, typeID: try typeID(s, "\(place)[\(k)].SpecialToken"))
             }
             if let s = p["Sequence"] {
                 let id = s["id"]?.string ?? "A"
-                return .sequence(second: id == "B", typeID: UInt32(s["type_id"]?.int ?? 0))
+                return .sequence(second: id == "B", typeID: try typeID(s, "\(place)[\(k)].Sequence"))
             }
             throw err("\(place)[\(k)]", "expected SpecialToken or Sequence")
         }
@@ -153,7 +163,11 @@ struct TokenizerJSONReader {
         case "TemplateProcessing":
             var specials: [String: [Int32]] = [:]
             for (k, v) in j["special_tokens"]?.members ?? [] {
-                specials[String(decoding: k, as: UTF8.self)] = (v["ids"]?.array ?? []).compactMap { $0.int.map(Int32.init) }
+                let name = String(decoding: k, as: UTF8.self), where_ = "\(place).special_tokens.\(name).ids"
+                specials[name] = try (v["ids"]?.array ?? []).map { idValue in
+                    guard let id = idValue.int else { throw err(where_, "ids must be integers") }
+                    return try TokenIDs.checked(id, token: name, file: file, place: where_)
+                }
             }
             return .template(single: try template(j["single"], place + ".single"), pair: try template(j["pair"], place + ".pair"),
                              specials: specials)
@@ -197,8 +211,10 @@ struct TokenizerJSONReader {
             var vocab = ByteVocab(capacity: members.count)
             var rev: [Int32: [UInt8]] = [:]
             for (k, v) in members {
-                guard let id = v.int else { throw err(place + ".vocab", "id of \(String(decoding: k, as: UTF8.self).debugDescription) is not an integer") }
-                vocab.insert(k, id: Int32(id)); rev[Int32(id)] = k
+                let token = String(decoding: k, as: UTF8.self)
+                guard let id = v.int else { throw err(place + ".vocab", "id of \(token.debugDescription) is not an integer") }
+                let tokenID = try TokenIDs.checked(id, token: token, file: file, place: place + ".vocab")
+                vocab.insert(k, id: tokenID); rev[tokenID] = k
             }
             if t == "WordPiece" {
                 let unk = j["unk_token"]?.string ?? "[UNK]"

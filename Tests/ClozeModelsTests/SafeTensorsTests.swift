@@ -113,3 +113,31 @@ final class SafeTensorsTests: XCTestCase {
         assertThrows(tmp("does-not-exist"), ["cannot read"])
     }
 }
+
+/// Headers whose sizes and offsets sit near Int.max (issue 9): the size/offset arithmetic, the error
+/// messages' own included, must not wrap or trap.
+extension SafeTensorsTests {
+    func testShapeProductOverflowIsAnError() {
+        let h = #"{"w": {"dtype": "F32", "shape": [4611686018427387904, 4], "data_offsets": [0, 16]}}"#
+        assertThrows(write(h, dataBytes: 16, name: "shape-overflow"), ["shape [4611686018427387904, 4] of F32 is too large", "tensor 'w'"])
+        // Elements fit, bytes do not (× 4).
+        let g = #"{"w": {"dtype": "F32", "shape": [3074457345618258603], "data_offsets": [0, 16]}}"#
+        assertThrows(write(g, dataBytes: 16, name: "bytes-overflow"), ["is too large"])
+    }
+
+    func testZeroDimensionWithHugeOthersIsEmptyNotOverflow() throws {
+        let h = #"{"w": {"dtype": "F32", "shape": [4611686018427387904, 8, 0], "data_offsets": [0, 0]}}"#
+        let f = try SafeTensorsFile(path: write(h, dataBytes: 0, name: "zero-dim"))
+        XCTAssertEqual(try f.floats("w"), [Float]())
+        XCTAssertEqual(f.entries["w"]?.elementCount, 0)
+    }
+
+    func testOffsetsNearIntMaxAreAnError() {
+        let max = Int.max
+        let h = "{\"w\": {\"dtype\": \"U8\", \"shape\": [4], \"data_offsets\": [\(max - 4), \(max)]}}"
+        assertThrows(write(h, dataBytes: 4, name: "offset-overflow"),
+                          ["data ends at byte \(max)", "truncated file", "byte offset \(max)"])
+        let e = "{\"w\": {\"dtype\": \"U8\", \"shape\": [4], \"data_offsets\": [\(max), 3]}}"
+        assertThrows(write(e, dataBytes: 4, name: "offset-order"), ["not an increasing byte range", "byte offset \(max)"])
+    }
+}

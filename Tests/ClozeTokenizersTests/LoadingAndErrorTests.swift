@@ -2,7 +2,8 @@ import XCTest
 import Foundation
 import ClozeTokenizers
 
-final class LoadingAndErrorTests: XCTestCase {
+/// Temporary files and error assertions shared by the loader test cases (no tests of its own).
+class TokenizerFileTestCase: XCTestCase {
     var tmp: URL!
     override func setUpWithError() throws {
         tmp = FileManager.default.temporaryDirectory.appendingPathComponent("cloze-tok-\(UUID().uuidString)")
@@ -29,6 +30,9 @@ final class LoadingAndErrorTests: XCTestCase {
         }
     }
 
+}
+
+final class LoadingAndErrorTests: TokenizerFileTestCase {
     let minimalWordPiece = """
     {"model": {"type": "WordPiece", "unk_token": "[UNK]", "continuing_subword_prefix": "##", "max_input_chars_per_word": 100,
       "vocab": {"[UNK]": 0, "[CLS]": 1, "[SEP]": 2, "hello": 3, "##s": 4}},

@@ -26,7 +26,7 @@ public final class SafeTensorsFile {
         public let shape: [Int]
         /// Byte range inside the data section.
         public let begin: Int, end: Int
-        public var elementCount: Int { shape.reduce(1, *) }
+        public var elementCount: Int { (end - begin) / dtype.byteSize }  // validated on open: shape product × dtype size
     }
 
     /// Refuse absurd headers before allocating for them (the reference implementation uses 100 MB).
@@ -102,22 +102,23 @@ public final class SafeTensorsFile {
                 throw fail("'data_offsets' must be [begin, end], got \(raw.data_offsets)", tensor: name, offset: 8)
             }
             let (begin, end) = (raw.data_offsets[0], raw.data_offsets[1])
+            // Offsets and sizes come from the file: every sum and product below is overflow-checked
+            // (a hostile header can hold values near Int.max), error offsets included.
+            let start = 8 + headerLength
+            let at = { (o: Int) in Self.saturatingAdd(start, o) }
             guard begin >= 0, end >= begin else {
-                throw fail("data_offsets [\(begin), \(end)] are not an increasing byte range", tensor: name, offset: dataStart + max(begin, 0))
+                throw fail("data_offsets [\(begin), \(end)] are not an increasing byte range", tensor: name, offset: at(max(begin, 0)))
             }
-            var elements = 1
-            for d in shape {
-                let (p, overflow) = elements.multipliedReportingOverflow(by: d)
-                guard !overflow else { throw fail("shape \(shape) is too large", tensor: name, offset: 8) }
-                elements = p
+            guard let bytes = Self.byteCount(shape: shape, elementSize: dtype.byteSize) else {
+                throw fail("shape \(shape) of \(raw.dtype) is too large", tensor: name, offset: 8)
             }
-            guard end - begin == elements * dtype.byteSize else {
-                throw fail("data_offsets [\(begin), \(end)] hold \(end - begin) bytes but shape \(shape) of \(raw.dtype) needs \(elements * dtype.byteSize)",
-                           tensor: name, offset: dataStart + begin)
+            guard end - begin == bytes else {
+                throw fail("data_offsets [\(begin), \(end)] hold \(end - begin) bytes but shape \(shape) of \(raw.dtype) needs \(bytes)",
+                           tensor: name, offset: at(begin))
             }
-            guard dataStart + end <= size else {
-                throw fail("data ends at byte \(dataStart + end) but the file has only \(size) bytes (truncated file)",
-                           tensor: name, offset: dataStart + begin)
+            guard end <= size - start else {
+                throw fail("data ends at byte \(at(end)) but the file has only \(size) bytes (truncated file)",
+                           tensor: name, offset: at(begin))
             }
             entries[name] = Entry(name: name, dtype: dtype, shape: shape, begin: begin, end: end)
         }
@@ -133,6 +134,24 @@ public final class SafeTensorsFile {
         self.entries = entries
         self.names = ordered.map(\.name)
         self.metadata = metadata
+    }
+
+    /// Bytes of a tensor of `shape`, or nil when the product overflows. A zero dimension makes it 0
+    /// whatever the others are.
+    static func byteCount(shape: [Int], elementSize: Int) -> Int? {
+        if shape.contains(0) { return 0 }
+        var total = elementSize
+        for d in shape {
+            let (p, overflow) = total.multipliedReportingOverflow(by: d)
+            if overflow { return nil }
+            total = p
+        }
+        return total
+    }
+
+    static func saturatingAdd(_ a: Int, _ b: Int) -> Int {
+        let (s, overflow) = a.addingReportingOverflow(b)
+        return overflow ? Int.max : s
     }
 
     private struct RawEntry: Decodable {

@@ -6,7 +6,7 @@ extension Ops {
 
     /// alpha·a + beta·b (same shape), e.g. to combine losses.
     public static func addScaled(_ a: Tensor, _ b: Tensor, alpha: Float, beta: Float, tape: Tape?) -> Tensor {
-        precondition(a.shape == b.shape, "add: shapes differ: \(a.name ?? "a") \(a.shape) vs \(b.name ?? "b") \(b.shape)")
+        require(a.shape == b.shape, "add: shapes differ: \(a.name ?? "a") \(a.shape) vs \(b.name ?? "b") \(b.shape)")
         let n = a.count
         let y = a.withData { pa in b.withData { pb in
             makeArray(n) { out in

@@ -2,10 +2,10 @@ extension Ops {
     /// Rows of `table` [V, H] at `ids` -> [ids.count, H]. Backward scatter-adds into `table.grad`
     /// (repeated ids accumulate).
     public static func embedding(_ table: Tensor, ids: [Int32], tape: Tape?) -> Tensor {
-        precondition(table.shape.count == 2, "embedding: table \(table.name ?? "") must be [V, H], got \(table.shape)")
+        require(table.shape.count == 2, "embedding: table \(table.name ?? "") must be [V, H], got \(table.shape)")
         let vocab = table.shape[0], h = table.shape[1], n = ids.count
         for (i, id) in ids.enumerated() where id < 0 || Int(id) >= vocab {
-            preconditionFailure("embedding: id \(id) at position \(i) is outside table \(table.name ?? "") of \(vocab) rows")
+            fatalError("embedding: id \(id) at position \(i) is outside table \(table.name ?? "") of \(vocab) rows")
         }
         let y = table.withData { t in
             makeArray(n * h) { out in

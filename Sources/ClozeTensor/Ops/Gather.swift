@@ -4,7 +4,7 @@ extension Ops {
     public static func gatherRows(_ x: Tensor, rows: [Int], tape: Tape?) -> Tensor {
         let h = x.lastDim, n = x.rows
         for (i, r) in rows.enumerated() where r < 0 || r >= n {
-            preconditionFailure("gatherRows: row \(r) at position \(i) is outside \(x.name ?? "tensor") \(x.shape)")
+            fatalError("gatherRows: row \(r) at position \(i) is outside \(x.name ?? "tensor") \(x.shape)")
         }
         let y = x.withData { px in
             makeArray(rows.count * h) { py in
@@ -26,7 +26,7 @@ extension Ops {
     public static func gatherColumns(_ x: Tensor, columns: [Int], tape: Tape?) -> Tensor {
         let c = x.lastDim, n = x.rows, m = columns.count
         for (i, col) in columns.enumerated() where col < 0 || col >= c {
-            preconditionFailure("gatherColumns: column \(col) at position \(i) is outside \(x.name ?? "tensor") \(x.shape)")
+            fatalError("gatherColumns: column \(col) at position \(i) is outside \(x.name ?? "tensor") \(x.shape)")
         }
         let y = x.withData { px in
             makeArray(n * m) { py in

@@ -6,7 +6,7 @@ extension Ops {
     /// Rows are split over `Parallel` workers.
     public static func layerNorm(_ x: Tensor, gamma: Tensor, beta: Tensor, eps: Float, tape: Tape?) -> Tensor {
         let h = x.lastDim, n = x.rows
-        precondition(gamma.count == h && beta.count == h,
+        require(gamma.count == h && beta.count == h,
                      "layerNorm: gamma \(gamma.name ?? "") \(gamma.shape) / beta \(beta.shape) do not match input \(x.shape)")
         let record = recording(tape, x, gamma, beta)
         var means = [Float](repeating: 0, count: record ? n : 0)

@@ -2,10 +2,10 @@ extension Ops {
     /// y = x·Wᵀ + b with x [.., in] (rows flattened), W [out, in] (PyTorch layout), b [out] -> [.., out].
     /// Backward: dX += dY·W, dW += dYᵀ·X (only if W requires grad), db += colsum(dY) (only if b does).
     public static func linear(_ x: Tensor, weight: Tensor, bias: Tensor?, tape: Tape?) -> Tensor {
-        precondition(weight.shape.count == 2, "linear: weight \(weight.name ?? "") must be [out, in], got \(weight.shape)")
+        require(weight.shape.count == 2, "linear: weight \(weight.name ?? "") must be [out, in], got \(weight.shape)")
         let outF = weight.shape[0], inF = weight.shape[1]
-        precondition(x.lastDim == inF, "linear: input \(x.shape) does not match weight \(weight.name ?? "") \(weight.shape)")
-        if let b = bias { precondition(b.count == outF, "linear: bias \(b.name ?? "") \(b.shape) needs \(outF) values") }
+        require(x.lastDim == inF, "linear: input \(x.shape) does not match weight \(weight.name ?? "") \(weight.shape)")
+        if let b = bias { require(b.count == outF, "linear: bias \(b.name ?? "") \(b.shape) needs \(outF) values") }
         let n = x.rows
         let y = x.withData { px in weight.withData { pw in
             makeArray(n * outF) { py in

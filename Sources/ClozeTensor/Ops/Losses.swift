@@ -7,9 +7,9 @@ extension Ops {
     /// Returns a scalar [1]. Backward: dlogits[r] = (softmax(logits[r]) - onehot(target)) / count.
     public static func crossEntropy(_ logits: Tensor, targets: [Int], tape: Tape?) -> Tensor {
         let c = logits.lastDim, n = logits.rows
-        precondition(targets.count == n, "crossEntropy: \(targets.count) targets for \(n) rows of \(logits.shape)")
+        require(targets.count == n, "crossEntropy: \(targets.count) targets for \(n) rows of \(logits.shape)")
         for (r, tg) in targets.enumerated() where tg >= c {
-            preconditionFailure("crossEntropy: target \(tg) of row \(r) is not a class of \(logits.shape)")
+            fatalError("crossEntropy: target \(tg) of row \(r) is not a class of \(logits.shape)")
         }
         let used = targets.filter { $0 >= 0 }.count
         let record = recording(tape, logits)
@@ -60,9 +60,9 @@ extension Ops {
     public static func klDivergence(studentLogits: Tensor, teacherProbabilities: [Float], temperature: Float,
                                     scaleByTSquared: Bool, tape: Tape?) -> Tensor {
         let c = studentLogits.lastDim, n = studentLogits.rows
-        precondition(teacherProbabilities.count == n * c,
+        require(teacherProbabilities.count == n * c,
                      "klDivergence: \(teacherProbabilities.count) teacher probabilities for student logits \(studentLogits.shape)")
-        precondition(temperature > 0, "klDivergence: temperature must be > 0, got \(temperature)")
+        require(temperature > 0, "klDivergence: temperature must be > 0, got \(temperature)")
         let record = recording(tape, studentLogits)
         let factor = (scaleByTSquared ? temperature * temperature : 1) / Float(Swift.max(n, 1))
         var q = [Float](repeating: 0, count: n * c)  // softmax(student/T), reused by backward

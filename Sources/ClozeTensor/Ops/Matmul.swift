@@ -4,15 +4,15 @@ extension Ops {
     /// the leading batch dimension may be omitted when batch == 1. Output [batch, M, N] ([M, N] if a is 2-D).
     public static func matmul(_ a: Tensor, _ b: Tensor, transposeA: Bool, transposeB: Bool, batch: Int,
                               tape: Tape?) -> Tensor {
-        precondition(batch >= 1 && a.shape.count >= 2 && b.shape.count >= 2 && a.count % batch == 0 && b.count % batch == 0,
+        require(batch >= 1 && a.shape.count >= 2 && b.shape.count >= 2 && a.count % batch == 0 && b.count % batch == 0,
                      "matmul: bad shapes \(a.shape), \(b.shape) for batch \(batch)")
         let ar = a.shape[a.shape.count - 2], ac = a.shape[a.shape.count - 1]
         let br = b.shape[b.shape.count - 2], bc = b.shape[b.shape.count - 1]
-        precondition(ar * ac * batch == a.count && br * bc * batch == b.count,
+        require(ar * ac * batch == a.count && br * bc * batch == b.count,
                      "matmul: shapes \(a.shape), \(b.shape) do not hold \(batch) matrices each")
         let m = transposeA ? ac : ar, k = transposeA ? ar : ac
         let kb = transposeB ? bc : br, n = transposeB ? br : bc
-        precondition(k == kb, "matmul: inner dimensions differ: \(a.shape)\(transposeA ? "ᵀ" : "") · \(b.shape)\(transposeB ? "ᵀ" : "")")
+        require(k == kb, "matmul: inner dimensions differ: \(a.shape)\(transposeA ? "ᵀ" : "") · \(b.shape)\(transposeB ? "ᵀ" : "")")
         let sa = ar * ac, sb = br * bc, sc = m * n
         let y = a.withData { pa in b.withData { pb in
             makeArray(batch * sc) { pc in

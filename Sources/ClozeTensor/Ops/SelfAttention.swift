@@ -11,11 +11,11 @@ extension Ops {
     public static func selfAttention(q: Tensor, k: Tensor, v: Tensor, batch: Int, seqLen: Int, heads: Int,
                                      keyMask: [Float], dropout: Float, rng: inout SeededRNG?, tape: Tape?) -> Tensor {
         let t = seqLen, hd = q.lastDim
-        precondition(heads > 0 && hd % heads == 0, "selfAttention: width \(hd) is not divisible by \(heads) heads")
+        require(heads > 0 && hd % heads == 0, "selfAttention: width \(hd) is not divisible by \(heads) heads")
         let d = hd / heads
-        precondition(q.shape == [batch * t, hd] && k.shape == q.shape && v.shape == q.shape,
+        require(q.shape == [batch * t, hd] && k.shape == q.shape && v.shape == q.shape,
                      "selfAttention: q \(q.shape), k \(k.shape), v \(v.shape) must all be [\(batch * t), \(hd)]")
-        precondition(keyMask.count == batch * t, "selfAttention: keyMask has \(keyMask.count) values, need \(batch * t)")
+        require(keyMask.count == batch * t, "selfAttention: keyMask has \(keyMask.count) values, need \(batch * t)")
         let scale = 1 / Float.sqrt(Float(d))
         let record = recording(tape, q, k, v)
         let useDropout = dropout > 0 && rng != nil
@@ -162,7 +162,7 @@ extension Ops {
 extension Tensor {
     /// grad += delta; when there is no gradient yet, `delta`'s buffer simply becomes the gradient.
     func accumulateGrad(taking delta: inout [Float]) {
-        precondition(delta.count == count, "accumulateGrad: \(delta.count) values for \(name ?? "tensor") \(shape)")
+        require(delta.count == count, "accumulateGrad: \(delta.count) values for \(name ?? "tensor") \(shape)")
         if grad == nil {
             grad = delta
         } else {

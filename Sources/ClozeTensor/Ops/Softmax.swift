@@ -1,7 +1,7 @@
 extension Ops {
     /// Row softmax of x [rows, cols] (inference helper, no tape).
     public static func softmaxRows(_ x: [Float], rows: Int, cols: Int) -> [Float] {
-        precondition(x.count == rows * cols, "softmaxRows: \(x.count) values are not \(rows)×\(cols)")
+        require(x.count == rows * cols, "softmaxRows: \(x.count) values are not \(rows)×\(cols)")
         var y = x
         y.withUnsafeMutableBufferPointer { p in
             for r in 0..<rows { Vectorized.softmaxInPlace(p.baseAddress! + r * cols, count: cols) }
@@ -11,7 +11,7 @@ extension Ops {
 
     /// Row log-softmax of x [rows, cols] (inference helper, no tape).
     public static func logSoftmaxRows(_ x: [Float], rows: Int, cols: Int) -> [Float] {
-        precondition(x.count == rows * cols, "logSoftmaxRows: \(x.count) values are not \(rows)×\(cols)")
+        require(x.count == rows * cols, "logSoftmaxRows: \(x.count) values are not \(rows)×\(cols)")
         var y = x
         y.withUnsafeMutableBufferPointer { p in
             for r in 0..<rows {

@@ -12,7 +12,7 @@ extension Ops {
     /// Σ x[i]·weights[i] -> scalar [1] (weights are constants). Projects any tensor onto a
     /// scalar; the gradient checks use it as a generic loss.
     public static func weightedSum(_ x: Tensor, weights: [Float], tape: Tape?) -> Tensor {
-        precondition(weights.count == x.count, "weightedSum: \(weights.count) weights for \(x.count) values")
+        require(weights.count == x.count, "weightedSum: \(weights.count) weights for \(x.count) values")
         let n = x.count
         let s = x.withData { px in weights.withUnsafeBufferPointer { Vectorized.dot(px, $0.baseAddress ?? UnsafePointer(emptyFloatBuffer), count: n) } }
         let out = Tensor(shape: [1], data: [s], requiresGrad: recording(tape, x))
