@@ -99,7 +99,8 @@ struct TaskOptions: ParsableArguments {
         } else { seedList = t.seeds ?? [42] }
         var o = PETExperimentOptions(modelDirectory: model, seeds: seedList)
         o.k = k; o.maxLength = maxLength; o.evalBatchSize = evalBatchSize; o.testLimit = testLimit
-        o.dataRoot = dataRoot; o.threads = threads; o.progress = !noProgress
+        o.dataRoot = dataRoot; o.progress = !noProgress
+        BLASThreads.set(threads)  // the process's thread count: set by the CLI, not the library
         return o
     }
 
@@ -154,6 +155,13 @@ struct TrainCommand: ParsableCommand {
     @Flag(help: "Save each seed's final classifier (HF layout, with the tokenizer files) under --out.") var save = false
     @Flag(help: "Save every trained pattern model (HF *ForMaskedLM layout plus cloze-pattern.json) under --out/seed-S/pattern-P-rep-R.")
     var savePatternModels = false
+    @Option(help: "pet, or ipet (iterative pseudo-labelling of the --unlabeled pool; --k 0 for zero-shot iPET).") var method = "pet"
+    @Option(name: .customLong("ipet-generations"), help: "iPET generations, the first included.") var ipetGenerations = 3
+    @Option(name: .customLong("ipet-scale-factor"), help: "iPET: the labelled set grows by this factor per generation.") var ipetScaleFactor = 5.0
+    @Option(name: .customLong("ipet-logits-percentage"), help: "iPET: fraction of the other models that label a model's next training set.")
+    var ipetLogitsPercentage = 0.25
+    @Option(name: .customLong("ipet-n-most-likely"), help: "iPET, first generation: draw from the N most likely pool examples per label (zero-shot iPET; -1: off).")
+    var ipetNMostLikely = -1
 
     func run() throws {
         let task = try common.loadTask()
@@ -166,6 +174,13 @@ struct TrainCommand: ParsableCommand {
         o.fineTune = !noFineTune
         o.fineTuning.maxSteps = fineTuneSteps; o.fineTuning.batchSize = batchSize; o.fineTuning.learningRate = fineTuneLR
         o.zeroShot = !noZeroShot
+        guard let m = PETExperimentOptions.Method(rawValue: method) else { throw ValidationError("--method: expected pet or ipet, got '\(method)'") }
+        o.method = m
+        o.ipet.generations = ipetGenerations; o.ipet.scaleFactor = ipetScaleFactor
+        o.ipet.logitsPercentage = ipetLogitsPercentage; o.ipet.nMostLikely = ipetNMostLikely
+        guard ipetGenerations >= 1, ipetScaleFactor > 0, ipetLogitsPercentage > 0 && ipetLogitsPercentage <= 1 else {
+            throw ValidationError("--ipet-generations must be ≥ 1, --ipet-scale-factor > 0, --ipet-logits-percentage in (0, 1]")
+        }
         if save || savePatternModels {
             guard let out = common.out else { throw ValidationError("--save and --save-pattern-models need --out DIR") }
             o.saveDirectory = out

@@ -4,9 +4,13 @@ import Foundation
 
 /// Settings of a `cloze train` run.
 public struct PETExperimentOptions {
+    public enum Method: String, Sendable { case pet, ipet }
+    public var method = Method.pet
+    public var ipet = IPETOptions()
     public var modelDirectory: String
     public var seeds: [Int]
-    /// Examples per class sampled from the train split (nil: the split as is, e.g. LM-BFF's 16-shot files).
+    /// Examples per class sampled from the train split (nil: the split as is, e.g. LM-BFF's 16-shot files;
+    /// 0: no labelled examples, zero-shot iPET).
     public var k: Int?
     public var repetitions = 1
     public var training = PETTrainingConfig()
@@ -20,7 +24,7 @@ public struct PETExperimentOptions {
     /// Standard fine-tuning baseline (classification head on the K examples); steps/lr from `fineTuning`.
     public var fineTune = true
     public var fineTuning = PETTrainingConfig()
-    /// Size of the unlabelled pool (ensemble soft labels, distillation); 0 = no pool.
+    /// Size of the unlabelled pool (ensemble soft labels, distillation, iPET); 0 = no pool.
     public var unlabeledCount = 0
     public var distill = true
     public var distillation = PETTrainingConfig()
@@ -30,20 +34,22 @@ public struct PETExperimentOptions {
     public var saveDirectory: String?
     /// Save each seed's distilled and fine-tuned classifiers under `saveDirectory/seed-S/`.
     public var saveClassifiers = true
-    /// Also save every trained pattern model (MLM) under `saveDirectory/seed-S/pattern-P-rep-R`.
+    /// Also save every trained pattern model (MLM) under `saveDirectory/seed-S/[gG-]pattern-P-rep-R`.
     public var savePatternModels = false
-    public var threads = 1
 
     public init(modelDirectory: String, seeds: [Int]) {
         self.modelDirectory = modelDirectory; self.seeds = seeds
     }
 }
 
-/// PET end to end for one task: per seed, every pattern (× repetitions) is evaluated zero-shot,
-/// fine-tuned and evaluated; the pattern models are ensembled on the test set and on the unlabelled
-/// pool (uniform mean and weighted by each model's training-set accuracy before training, as PET's
-/// wmean); the weighted pool logits are distilled into a sequence classifier (KL at temperature T);
-/// and a plain fine-tuning baseline is trained on the same examples.
+/// PET (and iPET) end to end for one task, as a composition of stages per seed:
+/// 1. `loadSeedData`: K-shot training set, test set, unlabelled pool, prompts;
+/// 2. `runPatternModel` for every pattern × repetition: zero-shot score, training, test and pool logits;
+/// 3. `Ensemble`: mean and train-accuracy-weighted (PET's wmean) logits on the test set and the pool;
+/// 4. iPET only: further generations, each model trained on T plus pool examples pseudo-labelled by
+///    an ensemble of the previous generation's other models (`IPETSampling`);
+/// 5. `classifierStage`: the last generation's weighted pool logits distilled into a sequence
+///    classifier (KL at temperature T), and a plain fine-tuning baseline.
 public struct PETExperiment {
     public let task: TaskDescriptor
     public let options: PETExperimentOptions
@@ -52,6 +58,89 @@ public struct PETExperiment {
 
     public init(task: TaskDescriptor, options: PETExperimentOptions, vocabulary: any TokenVocabulary) {
         self.task = task; self.options = options; self.vocabulary = vocabulary
+    }
+
+    var maxLength: Int { options.maxLength ?? task.maxLength ?? 128 }
+
+    public func run() throws -> RunResults {
+        if options.method == .ipet {
+            guard options.unlabeledCount > 0 else { throw PETError(.emptyDataset, "iPET labels an unlabelled pool: give --unlabeled N") }
+            guard options.ipet.generations >= 1 else { throw PETError(.emptyDataset, "iPET needs at least one generation") }
+        }
+        let state = RunState()
+        var collector = ResultsCollector()
+        for seed in options.seeds {
+            let data = try loadSeedData(seed: seed)
+            let specs = try patternSpecs(data, state: state)
+            var outputs = try generation(0, specs: specs, data: data, extraTraining: [:], state: state)
+            collector.record(generation: 0, outputs: outputs, ensembles: ensembleScores(outputs, data: data, generation: 0))
+            if options.method == .ipet && options.trainPatterns {
+                for g in 1..<options.ipet.generations {
+                    let extra = pseudoLabelledSets(after: g - 1, outputs: outputs, specs: specs, data: data)
+                    outputs = try generation(g, specs: specs, data: data, extraTraining: extra, state: state)
+                    collector.record(generation: g, outputs: outputs, ensembles: ensembleScores(outputs, data: data, generation: g))
+                }
+            }
+            let teacher = outputs.isEmpty || data.pool.isEmpty ? nil : Ensemble.weighted(outputs.map(\.poolLogits), weights: outputs.map(\.weight))
+            let (distilled, fineTuned) = try classifierStage(data, teacher: teacher, state: state)
+            collector.distilled += distilled.map { [$0] } ?? []
+            collector.fineTuned += fineTuned.map { [$0] } ?? []
+        }
+        return collector.results(experiment: self, state: state)
+    }
+
+    /// Every pattern × repetition of one generation (generation 0: PET's pattern models).
+    func generation(_ g: Int, specs: [PatternSpec], data: SeedData, extraTraining: [PatternModelID: [PETFeature]],
+                    state: RunState) throws -> [PatternModelOutput] {
+        var outputs: [PatternModelOutput] = []
+        for spec in specs {
+            for rep in 0..<options.repetitions {
+                let id = PatternModelID(pattern: spec.index, repetition: rep)
+                if let out = try runPatternModel(spec, repetition: rep, generation: g, extraTraining: extraTraining[id] ?? [],
+                                                 data: data, state: state) {
+                    outputs.append(out)
+                }
+            }
+        }
+        return outputs
+    }
+
+    /// Test-set ensembles of one generation (nil without a test set or models).
+    func ensembleScores(_ outputs: [PatternModelOutput], data: SeedData, generation: Int) -> (mean: RunScore, weighted: RunScore)? {
+        guard !outputs.isEmpty && data.hasTest else { return nil }
+        let mean = score(Ensemble.mean(outputs.map(\.testLogits)), gold: data.gold, seed: data.seed)
+        let weighted = score(Ensemble.weighted(outputs.map(\.testLogits), weights: outputs.map(\.weight)), gold: data.gold, seed: data.seed)
+        let tag = options.method == .ipet ? "generation \(generation) " : ""
+        log(String(format: "seed %d %@ensemble: mean %.4f, weighted %.4f", data.seed, tag, mean.accuracy, weighted.accuracy))
+        return (mean, weighted)
+    }
+
+    /// iPET: every model of the next generation gets pool examples labelled by an ensemble of a random
+    /// fraction of the *other* models of generation `g`, keeping T's label distribution.
+    func pseudoLabelledSets(after g: Int, outputs: [PatternModelOutput], specs: [PatternSpec], data: SeedData) -> [PatternModelID: [PETFeature]] {
+        let L = task.labels.count
+        let trainLabels = data.train.examples.map { $0.label! }
+        let newCount = IPETSampling.newExampleCount(trainCount: trainLabels.count, generation: g, scaleFactor: options.ipet.scaleFactor)
+        let perLabel = IPETSampling.examplesPerLabel(trainLabels: trainLabels, labelCount: L, newExamples: newCount)
+        var rng = SeededRNG(seed: UInt64(data.seed) &* 7919 &+ UInt64(g))
+        var sets: [PatternModelID: [PETFeature]] = [:]
+        for out in outputs {
+            var others = outputs.filter { $0.id != out.id }
+            if others.isEmpty {
+                log("warning: iPET with a single pattern model: it labels its own next training set (add patterns or --repetitions)")
+                others = [out]
+            }
+            let draw = IPETSampling.draw(others: others.map { ($0.poolLogits, $0.weight) }, labelCount: L, examplesPerLabel: perLabel,
+                                         logitsPercentage: options.ipet.logitsPercentage,
+                                         nMostLikely: g == 0 ? options.ipet.nMostLikely : -1, rng: &rng)
+            if !draw.emptyLabels.isEmpty {
+                log("seed \(data.seed) generation \(g + 1): the ensemble predicts no pool example as \(draw.emptyLabels.map { task.labels[$0] }); drew the examples most likely under it")
+            }
+            let pool = specs[out.id.pattern].pool
+            sets[out.id] = zip(draw.indices, draw.labels).map { PETFeature(input: pool[$0].input, label: $1) }
+        }
+        log("seed \(data.seed) generation \(g + 1): \(newCount) pseudo-labelled examples per model (per label \(perLabel))")
+        return sets
     }
 
     func score(_ logits: [Float], gold: [Int], seed: Int, repetition: Int = 0) -> RunScore {
@@ -70,188 +159,6 @@ public struct PETExperiment {
         }
         return RunScore(seed: seed, repetition: repetition, accuracy: Metrics.accuracy(predictions: pred, gold: gold),
                         macroF1: Metrics.macroF1(predictions: pred, gold: gold, classes: L), metric: metric)
-    }
-
-    public func run() throws -> RunResults {
-        BLASThreads.set(options.threads)
-        var phaseSeconds: [String: Double] = [:]
-        func timed<T>(_ phase: String, _ body: () throws -> T) rethrows -> T {
-            let t0 = Date()
-            defer { phaseSeconds[phase, default: 0] += Date().timeIntervalSince(t0) }
-            return try body()
-        }
-        let L = task.labels.count
-        let maxLength = options.maxLength ?? task.maxLength ?? 128
-        var zeroShotRuns: [Int: [RunScore]] = [:], patternRuns: [Int: [RunScore]] = [:]
-        var patternInfo: [Int: (pattern: String, source: String, verbalizer: String)] = [:]
-        var ensembleMean: [RunScore] = [], ensembleWeighted: [RunScore] = [], distilled: [RunScore] = [], fineTuned: [RunScore] = []
-
-        var zeroShotCache: [ZeroShotKey: [Float]] = [:]
-        for seed in options.seeds {
-            var train = try task.loadSplit("train", seed: seed, dataRoot: options.dataRoot)
-            // Without a test split (a user's own few examples and pool) everything trains and is saved, unscored.
-            var test = task.splits["test"] == nil ? Dataset(examples: [], labels: task.labels, columnNames: train.columnNames, file: "")
-                : try task.loadSplit("test", seed: seed, dataRoot: options.dataRoot)
-            if let k = options.k { train.examples = try FewShotSampler.sample(train, perClass: k, seed: UInt64(seed)) }
-            if let limit = options.testLimit { test.examples = Array(test.examples.prefix(limit)) }
-            let gold = test.examples.map { $0.label! }
-            let hasTest = !gold.isEmpty
-            var pool: [Example] = []
-            if options.unlabeledCount > 0 {
-                let (all, removed) = try task.loadUnlabeled(seed: seed, dataRoot: options.dataRoot)
-                if removed > 0 { log("seed \(seed): removed \(removed) train/dev/test sentences from the unlabelled pool \(all.file)") }
-                var rng = SeededRNG(seed: UInt64(seed))
-                var ex = all.examples
-                FewShotSampler.shuffle(&ex, &rng)
-                pool = Array(ex.prefix(options.unlabeledCount))
-            }
-            log("seed \(seed): \(train.examples.count) training, \(test.examples.count) test, \(pool.count) unlabelled examples")
-            if !hasTest && options.saveDirectory == nil {
-                log("warning: the task has no test split and nothing is saved (--save / --save-pattern-models): the trained models will be discarded")
-            }
-            let prompts = try task.loadPrompts(columns: train.columnNames)
-
-            var testSum = [Float](repeating: 0, count: test.examples.count * L), testWSum = testSum
-            var poolWSum = [Float](repeating: 0, count: pool.count * L)
-            var weightTotal: Float = 0, models = 0
-            var patternIndex = 0
-            for (patterns, verbalizer) in prompts {
-                let resolved = try verbalizer.resolve(labels: task.labels, vocabulary: vocabulary)
-                for pattern in patterns {
-                    defer { patternIndex += 1 }
-                    patternInfo[patternIndex] = (pattern.source, pattern.location.description, verbalizer.file)
-                    let builder = PETInputBuilder(pattern: pattern, vocabulary: vocabulary, maxLength: maxLength)
-                    let trainF = try PETFeatures.build(train.examples, builder: builder)
-                    let testF = try PETFeatures.build(test.examples, builder: builder)
-                    let poolF = try PETFeatures.build(pool, builder: builder)
-                    for rep in 0..<options.repetitions {
-                        let model = try ModelLoader.loadMaskedLM(directory: options.modelDirectory)
-                        let scorer = PETScorer(model: model, verbalizer: resolved)
-                        let pad = vocabulary.specialTokens.padID
-                        let before = try timed("zero-shot") { try scorer.predict(trainF, batchSize: options.evalBatchSize, padID: pad) }
-                        let weight = Float(Metrics.accuracy(predictions: Metrics.argmaxRows(before, cols: L), gold: trainF.map { $0.label! }))
-                        if options.zeroShot && rep == 0 && hasTest {
-                            // The untrained model gives the same test logits for every seed whose test set is the
-                            // same (LM-BFF's five seeds share one test set): compute them once.
-                            let key = ZeroShotKey(pattern: patternIndex, inputs: testF.map(\.input.inputIDs))
-                            let zs = try zeroShotCache[key] ?? timed("zero-shot") {
-                                try scorer.predict(testF, batchSize: options.evalBatchSize, padID: pad,
-                                                   progress: bar("zero-shot p\(patternIndex)", testF.count))
-                            }
-                            zeroShotCache[key] = zs
-                            zeroShotRuns[patternIndex, default: []].append(score(zs, gold: gold, seed: seed))
-                        }
-                        guard options.trainPatterns else { continue }
-                        var config = options.training
-                        config.seed = UInt64(seed) &* 1000 &+ UInt64(rep)
-                        let trainer = PETTrainer(config: config, scorer: scorer, padID: pad, maskID: vocabulary.maskTokenID,
-                                                 specialIDs: Set(vocabulary.specialTokens.prefix + vocabulary.specialTokens.suffix + [pad, vocabulary.maskTokenID]))
-                        let trainBar = bar("train p\(patternIndex) r\(rep) seed \(seed)", config.maxSteps)
-                        let unlabeledF = config.alpha == nil ? [] : poolF
-                        _ = try timed("pattern training") {
-                            try trainer.train(trainF, unlabeled: unlabeledF) { step, loss in trainBar?(step) ; _ = loss }
-                        }
-                        let logits = try timed("test evaluation") {
-                            try scorer.predict(testF, batchSize: options.evalBatchSize, padID: pad, progress: bar("test p\(patternIndex)", testF.count))
-                        }
-                        let s = hasTest ? score(logits, gold: gold, seed: seed, repetition: rep) : nil
-                        log(String(format: "seed %d pattern %d rep %d: %@ (train acc before training %.3f)", seed, patternIndex, rep,
-                                   s.map { String(format: "acc %.4f", $0.accuracy) } ?? "trained", weight))
-                        if let s { patternRuns[patternIndex, default: []].append(s) }
-                        if options.savePatternModels, let dir = options.saveDirectory {
-                            let info = PatternModelCheckpoint.Info(pattern: pattern.source, source: pattern.location.description, verbalizer: verbalizer.file,
-                                                                   labels: task.labels, seed: seed, repetition: rep, testAccuracy: s?.accuracy)
-                            try PatternModelCheckpoint.save(model: model, info: info,
-                                to: (dir as NSString).appendingPathComponent("seed-\(seed)/pattern-\(patternIndex)-rep-\(rep)"),
-                                tokenizerFrom: options.modelDirectory)
-                        }
-                        for i in logits.indices { testSum[i] += logits[i]; testWSum[i] += weight * logits[i] }
-                        if !poolF.isEmpty {
-                            let pl = try timed("unlabelled logits") {
-                                try scorer.predict(poolF, batchSize: options.evalBatchSize, padID: pad, progress: bar("pool p\(patternIndex)", poolF.count))
-                            }
-                            for i in pl.indices { poolWSum[i] += weight * pl[i] }
-                        }
-                        weightTotal += weight
-                        models += 1
-                    }
-                }
-            }
-            if models > 0 && hasTest {
-                ensembleMean.append(score(testSum.map { $0 / Float(models) }, gold: gold, seed: seed))
-                // PET's wmean: np.average(logits, weights=train accuracies); uniform when all weights are 0.
-                let wTest = weightTotal > 0 ? testWSum.map { $0 / weightTotal } : testSum.map { $0 / Float(models) }
-                ensembleWeighted.append(score(wTest, gold: gold, seed: seed))
-                log(String(format: "seed %d ensemble: mean %.4f, weighted %.4f", seed, ensembleMean.last!.accuracy, ensembleWeighted.last!.accuracy))
-            }
-            let plainColumns = task.format.columns.map { c in ["text_a", "text_b"].filter { c[$0] != nil } } ?? []
-            let plain = PlainInput.builder(columns: plainColumns.isEmpty ? ["text_a"] : plainColumns, vocabulary: vocabulary, maxLength: maxLength)
-            let pad = vocabulary.specialTokens.padID
-            let testPlain = try PETFeatures.build(test.examples, builder: plain)
-            /// Trains a fresh classification head on the checkpoint's encoder, scores it on the test set
-            /// and saves it as `seed-S/<name>`: the distilled classifier and the fine-tuning baseline.
-            func trainClassifier(_ name: String, phase: String, features: [PETFeature], targets: SequenceClassifierTrainer.Targets,
-                                 config base: PETTrainingConfig) throws -> RunScore? {
-                let loaded = try ModelLoader.load(directory: options.modelDirectory, mlmHead: .none, classificationLabels: L, seed: UInt64(seed))
-                var config = base
-                config.seed = UInt64(seed)
-                let trainer = SequenceClassifierTrainer(config: config, model: loaded.model, head: loaded.classifier!, padID: pad)
-                let b = bar("\(phase) seed \(seed)", config.maxSteps)
-                _ = try timed(phase) { try trainer.train(features, targets: targets) { s, _ in b?(s) } }
-                let logits = try timed("test evaluation") { try trainer.predict(testPlain, batchSize: options.evalBatchSize) }
-                if options.saveClassifiers, let dir = options.saveDirectory {
-                    try ClassifierCheckpoint.save(model: loaded.model, head: loaded.classifier!, labels: task.labels,
-                                                  to: (dir as NSString).appendingPathComponent("seed-\(seed)/\(name)"), tokenizerFrom: options.modelDirectory)
-                }
-                guard hasTest else { return nil }
-                let s = score(logits, gold: gold, seed: seed)
-                log(String(format: "seed %d %@: acc %.4f", seed, phase, s.accuracy))
-                return s
-            }
-            if options.distill && !pool.isEmpty && weightTotal > 0 {
-                let teacher = poolWSum.map { $0 / weightTotal }
-                if let s = try trainClassifier("final-classifier", phase: "distillation", features: try PETFeatures.build(pool, builder: plain),
-                                               targets: .teacherLogits(teacher, temperature: options.temperature), config: options.distillation) {
-                    distilled.append(s)
-                }
-            }
-            if options.fineTune {
-                if let s = try trainClassifier("fine-tuned-classifier", phase: "fine-tuning", features: try PETFeatures.build(train.examples, builder: plain),
-                                               targets: .labels, config: options.fineTuning) {
-                    fineTuned.append(s)
-                }
-            }
-        }
-        let order = ["zero-shot", "pattern training", "unlabelled logits", "test evaluation", "distillation", "fine-tuning"]
-        let timings = order.compactMap { p in phaseSeconds[p].map { PhaseTiming(phase: p, seconds: $0) } }
-        func results(_ runs: [Int: [RunScore]]) -> [PatternResult] {
-            runs.keys.sorted().map { i in
-                PatternResult(pattern: patternInfo[i]!.pattern, source: patternInfo[i]!.source, verbalizer: patternInfo[i]!.verbalizer,
-                              scores: ScoreSummary(runs: runs[i]!))
-            }
-        }
-        let t = options.training
-        var settings: [String: String] = [
-            "steps": "\(t.maxSteps)", "batchSize": "\(t.batchSize)", "learningRate": "\(t.learningRate)",
-            "warmupSteps": "\(t.warmupSteps)", "maxLength": "\(maxLength)", "repetitions": "\(options.repetitions)",
-            "unlabeled": "\(options.unlabeledCount)", "temperature": "\(options.temperature)",
-            "distillSteps": "\(options.distillation.maxSteps)", "distillLearningRate": "\(options.distillation.learningRate)",
-            "fineTuneSteps": "\(options.fineTuning.maxSteps)", "fineTuneLearningRate": "\(options.fineTuning.learningRate)",
-            "k": options.k.map(String.init) ?? "split as is",
-        ]
-        if let a = t.alpha { settings["alpha"] = "\(a)" }
-        return RunResults(task: task.name, model: options.modelDirectory, k: options.k ?? 0, seeds: options.seeds,
-                          metric: task.metric.rawValue, settings: settings,
-                          zeroShot: results(zeroShotRuns), patterns: results(patternRuns),
-                          fineTuning: fineTuned.isEmpty ? nil : ScoreSummary(runs: fineTuned),
-                          ensembleMean: ensembleMean.isEmpty ? nil : ScoreSummary(runs: ensembleMean),
-                          ensembleWeighted: ensembleWeighted.isEmpty ? nil : ScoreSummary(runs: ensembleWeighted),
-                          finalClassifier: distilled.isEmpty ? nil : ScoreSummary(runs: distilled), timings: timings)
-    }
-
-    struct ZeroShotKey: Hashable {
-        var pattern: Int
-        var inputs: [[Int32]]
     }
 
     func bar(_ label: String, _ total: Int) -> ((Int) -> Void)? {

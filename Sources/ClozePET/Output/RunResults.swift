@@ -49,6 +49,17 @@ public struct PhaseTiming: Codable, Sendable, Equatable {
     public init(phase: String, seconds: Double) { self.phase = phase; self.seconds = seconds }
 }
 
+/// One iPET generation's scores (PET is generation 0 alone).
+public struct GenerationResult: Codable, Sendable, Equatable {
+    public var generation: Int
+    public var patterns: [PatternResult]
+    public var ensembleMean: ScoreSummary?
+    public var ensembleWeighted: ScoreSummary?
+    public init(generation: Int, patterns: [PatternResult], ensembleMean: ScoreSummary?, ensembleWeighted: ScoreSummary?) {
+        self.generation = generation; self.patterns = patterns; self.ensembleMean = ensembleMean; self.ensembleWeighted = ensembleWeighted
+    }
+}
+
 /// `results.json` of a `cloze train` run.
 public struct RunResults: Codable, Sendable, Equatable {
     public var task: String
@@ -64,6 +75,8 @@ public struct RunResults: Codable, Sendable, Equatable {
     public var ensembleMean: ScoreSummary?
     public var ensembleWeighted: ScoreSummary?
     public var finalClassifier: ScoreSummary?
+    /// iPET: every generation's per-pattern and ensemble scores (`patterns` and the ensembles above are the last's).
+    public var generations: [GenerationResult]?
     public var timings: [PhaseTiming]
 
     public init(task: String, model: String, k: Int, seeds: [Int], metric: String, settings: [String: String] = [:],

@@ -1,0 +1,146 @@
+import ClozeModels
+import ClozeTensor
+import Foundation
+
+/// One pattern of a seed's prompts: its verbalizer bound to the model's vocabulary and its inputs
+/// built for the training, test and pool examples (once, shared by repetitions and generations).
+struct PatternSpec {
+    var index: Int
+    var pattern: Pattern
+    var verbalizerFile: String
+    var verbalizer: ResolvedVerbalizer
+    var builder: PETInputBuilder
+    var train: [PETFeature]
+    var test: [PETFeature]
+    var pool: [PETFeature]
+}
+
+/// Identifies one pattern model of a generation: pattern index and repetition.
+public struct PatternModelID: Hashable, Sendable, Comparable {
+    public var pattern: Int
+    public var repetition: Int
+    public static func < (a: Self, b: Self) -> Bool { (a.pattern, a.repetition) < (b.pattern, b.repetition) }
+}
+
+/// What one pattern model leaves for the ensembles, iPET's pseudo-labelling and distillation.
+public struct PatternModelOutput: Sendable {
+    public var id: PatternModelID
+    /// Accuracy on its own training set before training (PET's wmean weight); 1 without a training set.
+    public var weight: Float
+    /// Label logits [test, labels] and [pool, labels], row-major.
+    public var testLogits: [Float]
+    public var poolLogits: [Float]
+    public var score: RunScore?
+}
+
+extension PETExperiment {
+    /// Binds every pattern of the seed's prompts to the model and builds its inputs.
+    func patternSpecs(_ data: SeedData, state: RunState) throws -> [PatternSpec] {
+        var specs: [PatternSpec] = []
+        for (patterns, verbalizer) in data.prompts {
+            let resolved = try verbalizer.resolve(labels: task.labels, vocabulary: vocabulary)
+            for pattern in patterns {
+                let index = specs.count
+                state.patternInfo[index] = (pattern.source, pattern.location.description, verbalizer.file)
+                let builder = PETInputBuilder(pattern: pattern, vocabulary: vocabulary, maxLength: maxLength)
+                specs.append(PatternSpec(index: index, pattern: pattern, verbalizerFile: verbalizer.file, verbalizer: resolved,
+                                         builder: builder, train: try PETFeatures.build(data.train.examples, builder: builder),
+                                         test: try PETFeatures.build(data.test.examples, builder: builder),
+                                         pool: try PETFeatures.build(data.pool, builder: builder)))
+            }
+        }
+        return specs
+    }
+
+    /// Stage 2: one pattern model. Loads a fresh model, weighs it by its zero-shot accuracy on its training
+    /// set (`spec.train` + `extraTraining`), records the zero-shot test score once per pattern, trains it
+    /// (unless `train` is false or it has no examples), scores it on the test set, optionally saves it, and
+    /// computes its pool logits. Returns nil for `cloze eval` (zero-shot only).
+    func runPatternModel(_ spec: PatternSpec, repetition rep: Int, generation: Int, extraTraining: [PETFeature],
+                         data: SeedData, state: RunState) throws -> PatternModelOutput? {
+        let L = task.labels.count, pad = vocabulary.specialTokens.padID
+        let model = try ModelLoader.loadMaskedLM(directory: options.modelDirectory)
+        let scorer = PETScorer(model: model, verbalizer: spec.verbalizer)
+        let trainingSet = spec.train + extraTraining
+        let before = try state.timed("zero-shot") { try scorer.predict(trainingSet, batchSize: options.evalBatchSize, padID: pad) }
+        let weight = trainingSet.isEmpty ? 1
+            : Float(Metrics.accuracy(predictions: Metrics.argmaxRows(before, cols: L), gold: trainingSet.map { $0.label! }))
+        var zeroShotTest: [Float]?
+        if options.zeroShot && rep == 0 && generation == 0 && data.hasTest {
+            zeroShotTest = try zeroShotTestLogits(spec, scorer: scorer, state: state)
+            state.zeroShotRuns[spec.index, default: []].append(score(zeroShotTest!, gold: data.gold, seed: data.seed))
+        }
+        guard options.trainPatterns else { return nil }
+        let trains = !trainingSet.isEmpty
+        if trains { try trainPatternModel(scorer, trainingSet, spec: spec, repetition: rep, generation: generation, seed: data.seed, state: state) }
+        let logits = try zeroShotTest.flatMap { trains ? nil : $0 } ?? state.timed("test evaluation") {
+            try scorer.predict(spec.test, batchSize: options.evalBatchSize, padID: pad, progress: bar("test p\(spec.index)", spec.test.count))
+        }
+        let s = data.hasTest ? score(logits, gold: data.gold, seed: data.seed, repetition: rep) : nil
+        let tag = generation > 0 || options.method == .ipet ? "generation \(generation) " : ""
+        log(String(format: "seed %d %@pattern %d rep %d: %@ (train acc before training %.3f)", data.seed, tag, spec.index, rep,
+                   s.map { String(format: "acc %.4f", $0.accuracy) } ?? (trains ? "trained" : "untrained"), weight))
+        if trains && options.savePatternModels, let dir = options.saveDirectory {
+            let info = PatternModelCheckpoint.Info(pattern: spec.pattern.source, source: spec.pattern.location.description,
+                                                   verbalizer: spec.verbalizerFile, labels: task.labels, seed: data.seed,
+                                                   repetition: rep, testAccuracy: s?.accuracy)
+            let name = generation > 0 ? "g\(generation)-pattern-\(spec.index)-rep-\(rep)" : "pattern-\(spec.index)-rep-\(rep)"
+            try PatternModelCheckpoint.save(model: model, info: info,
+                                            to: (dir as NSString).appendingPathComponent("seed-\(data.seed)/\(name)"),
+                                            tokenizerFrom: options.modelDirectory)
+        }
+        let poolLogits = spec.pool.isEmpty ? [] : try state.timed("unlabelled logits") {
+            try scorer.predict(spec.pool, batchSize: options.evalBatchSize, padID: pad, progress: bar("pool p\(spec.index)", spec.pool.count))
+        }
+        return PatternModelOutput(id: PatternModelID(pattern: spec.index, repetition: rep), weight: weight,
+                                  testLogits: logits, poolLogits: poolLogits, score: s)
+    }
+
+    /// The untrained model's test logits: the same for every seed whose test set is the same (LM-BFF's
+    /// five seeds share one test set), so they are computed once.
+    func zeroShotTestLogits(_ spec: PatternSpec, scorer: PETScorer, state: RunState) throws -> [Float] {
+        let key = ZeroShotKey(pattern: spec.index, inputs: spec.test.map(\.input.inputIDs))
+        if let cached = state.zeroShotCache[key] { return cached }
+        let logits = try state.timed("zero-shot") {
+            try scorer.predict(spec.test, batchSize: options.evalBatchSize, padID: vocabulary.specialTokens.padID,
+                               progress: bar("zero-shot p\(spec.index)", spec.test.count))
+        }
+        state.zeroShotCache[key] = logits
+        return logits
+    }
+
+    func trainPatternModel(_ scorer: PETScorer, _ features: [PETFeature], spec: PatternSpec, repetition rep: Int,
+                           generation: Int, seed: Int, state: RunState) throws {
+        var config = options.training
+        // Generation 0 keeps PET's seeds; later iPET generations get their own.
+        config.seed = UInt64(seed) &* 1000 &+ UInt64(rep) &+ UInt64(generation) &* 1_000_003
+        let pad = vocabulary.specialTokens.padID, maskID = vocabulary.maskTokenID
+        let trainer = PETTrainer(config: config, scorer: scorer, padID: pad, maskID: maskID,
+                                 specialIDs: Set(vocabulary.specialTokens.prefix + vocabulary.specialTokens.suffix + [pad, maskID]))
+        let trainBar = bar("train p\(spec.index) r\(rep) seed \(seed)" + (generation > 0 ? " g\(generation)" : ""), config.maxSteps)
+        let unlabeled = config.alpha == nil ? [] : spec.pool
+        _ = try state.timed("pattern training") {
+            try trainer.train(features, unlabeled: unlabeled) { step, _ in trainBar?(step) }
+        }
+    }
+}
+
+/// Mutable bookkeeping of one experiment run shared by its stages: phase timings, the zero-shot cache
+/// and per-pattern descriptions.
+final class RunState {
+    var phaseSeconds: [String: Double] = [:]
+    var zeroShotCache: [ZeroShotKey: [Float]] = [:]
+    var zeroShotRuns: [Int: [RunScore]] = [:]
+    var patternInfo: [Int: (pattern: String, source: String, verbalizer: String)] = [:]
+
+    func timed<T>(_ phase: String, _ body: () throws -> T) rethrows -> T {
+        let t0 = Date()
+        defer { phaseSeconds[phase, default: 0] += Date().timeIntervalSince(t0) }
+        return try body()
+    }
+}
+
+struct ZeroShotKey: Hashable {
+    var pattern: Int
+    var inputs: [[Int32]]
+}

@@ -1,0 +1,63 @@
+/// Gathers the scores of every seed and generation and turns them into `RunResults`.
+struct ResultsCollector {
+    struct GenerationScores {
+        var patternRuns: [Int: [RunScore]] = [:]
+        var ensembleMean: [RunScore] = []
+        var ensembleWeighted: [RunScore] = []
+        var models = 0
+    }
+    var generations: [GenerationScores] = []
+    var distilled: [RunScore] = []
+    var fineTuned: [RunScore] = []
+
+    mutating func record(generation g: Int, outputs: [PatternModelOutput], ensembles: (mean: RunScore, weighted: RunScore)?) {
+        while generations.count <= g { generations.append(GenerationScores()) }
+        for o in outputs { if let s = o.score { generations[g].patternRuns[o.id.pattern, default: []].append(s) } }
+        if let e = ensembles { generations[g].ensembleMean.append(e.mean); generations[g].ensembleWeighted.append(e.weighted) }
+        generations[g].models += outputs.count
+    }
+
+    func results(experiment e: PETExperiment, state: RunState) -> RunResults {
+        let order = ["zero-shot", "pattern training", "unlabelled logits", "test evaluation", "distillation", "fine-tuning"]
+        let timings = order.compactMap { p in state.phaseSeconds[p].map { PhaseTiming(phase: p, seconds: $0) } }
+        func patterns(_ runs: [Int: [RunScore]]) -> [PatternResult] {
+            runs.keys.sorted().map { i in
+                let info = state.patternInfo[i]!
+                return PatternResult(pattern: info.pattern, source: info.source, verbalizer: info.verbalizer, scores: ScoreSummary(runs: runs[i]!))
+            }
+        }
+        func summary(_ runs: [RunScore]) -> ScoreSummary? { runs.isEmpty ? nil : ScoreSummary(runs: runs) }
+        let last = generations.last ?? GenerationScores()
+        var r = RunResults(task: e.task.name, model: e.options.modelDirectory, k: e.options.k ?? 0, seeds: e.options.seeds,
+                           metric: e.task.metric.rawValue, settings: settings(e),
+                           zeroShot: patterns(state.zeroShotRuns), patterns: patterns(last.patternRuns),
+                           fineTuning: summary(fineTuned), ensembleMean: summary(last.ensembleMean),
+                           ensembleWeighted: summary(last.ensembleWeighted), finalClassifier: summary(distilled), timings: timings)
+        if e.options.method == .ipet {
+            r.generations = generations.enumerated().map { g, s in
+                GenerationResult(generation: g, patterns: patterns(s.patternRuns), ensembleMean: summary(s.ensembleMean),
+                                 ensembleWeighted: summary(s.ensembleWeighted))
+            }
+        }
+        return r
+    }
+
+    func settings(_ e: PETExperiment) -> [String: String] {
+        let o = e.options, t = o.training
+        var s: [String: String] = [
+            "method": o.method.rawValue,
+            "steps": "\(t.maxSteps)", "batchSize": "\(t.batchSize)", "learningRate": "\(t.learningRate)",
+            "warmupSteps": "\(t.warmupSteps)", "maxLength": "\(e.maxLength)", "repetitions": "\(o.repetitions)",
+            "unlabeled": "\(o.unlabeledCount)", "temperature": "\(o.temperature)",
+            "distillSteps": "\(o.distillation.maxSteps)", "distillLearningRate": "\(o.distillation.learningRate)",
+            "fineTuneSteps": "\(o.fineTuning.maxSteps)", "fineTuneLearningRate": "\(o.fineTuning.learningRate)",
+            "k": o.k.map(String.init) ?? "split as is",
+        ]
+        if let a = t.alpha { s["alpha"] = "\(a)" }
+        if o.method == .ipet {
+            s["ipetGenerations"] = "\(o.ipet.generations)"; s["ipetScaleFactor"] = "\(o.ipet.scaleFactor)"
+            s["ipetLogitsPercentage"] = "\(o.ipet.logitsPercentage)"; s["ipetNMostLikely"] = "\(o.ipet.nMostLikely)"
+        }
+        return s
+    }
+}
