@@ -6,7 +6,7 @@ import XCTest
 /// repository (task file, data, pattern, verbalizer): every phase runs and results.json is complete.
 final class ExperimentTests: XCTestCase {
     /// A temp repository with a tiny task: data for seeds 1 and 2, a pool, two patterns, a verbalizer.
-    func makeTinyTask() throws -> (root: String, words: [String]) {
+    static func makeTinyTask() throws -> (root: String, words: [String]) {
         let root = tempDir()
         for d in ["datasets", "patterns", "verbalizers", "data"] {
             try FileManager.default.createDirectory(atPath: root + "/" + d, withIntermediateDirectories: true)
@@ -36,8 +36,16 @@ final class ExperimentTests: XCTestCase {
         return (root, words)
     }
 
+    /// The tiny task and a vocabulary that knows its words.
+    static func tinyTaskAndVocabulary() throws -> (root: String, vocabulary: FakeVocab) {
+        let (root, words) = try Self.makeTinyTask()
+        let vocab = FakeVocab()
+        _ = vocab.tokenIDs((words + ["It", "was", ".", ":", "terrible", "great", "fine"]).joined(separator: " "))
+        return (root, vocab)
+    }
+
     func testFullPipelineOnTinyModel() throws {
-        let (root, words) = try makeTinyTask()
+        let (root, words) = try Self.makeTinyTask()
         let task = try TaskDescriptor.load(path: root + "/datasets/tiny.json")
         var o = PETExperimentOptions(modelDirectory: packageRoot + "/Tests/Fixtures/models/tiny-bert", seeds: [1, 2])
         o.dataRoot = root + "/data"
@@ -88,7 +96,7 @@ final class ExperimentTests: XCTestCase {
 
     /// A task given as files, with no test split: every model trains and is saved, nothing is scored.
     func testFilesWithoutTestSplitTrainAndSave() throws {
-        let (root, words) = try makeTinyTask()
+        let (root, words) = try Self.makeTinyTask()
         let task = try TaskDescriptor.fromFiles(
             splits: ["train": root + "/data/s1/train.csv", "unlabeled": root + "/data/pool.csv"],
             format: DataFormat(kind: .csv, header: false, columnNames: ["label", "sentence"], columns: ["text_a": "sentence"], labelColumn: "label"),
