@@ -38,6 +38,8 @@ struct TaskOptions: ParsableArguments {
     @Option(help: "Worker threads (default: all cores).") var threads = ProcessInfo.processInfo.activeProcessorCount
     @Option(help: "Directory for results.json.") var out: String?
     @Flag(name: .customLong("no-progress")) var noProgress = false
+    @Flag(name: .customLong("multi-mask"), help: "Multi-mask PET: verbalizer words may be several tokens (one word per label).")
+    var multiMask = false
     @Flag(help: "Print results.json to stdout instead of the table.") var json = false
 
     func loadTask() throws -> TaskDescriptor {
@@ -99,7 +101,7 @@ struct TaskOptions: ParsableArguments {
         } else { seedList = t.seeds ?? [42] }
         var o = PETExperimentOptions(modelDirectory: model, seeds: seedList)
         o.k = k; o.maxLength = maxLength; o.evalBatchSize = evalBatchSize; o.testLimit = testLimit
-        o.dataRoot = dataRoot; o.progress = !noProgress
+        o.dataRoot = dataRoot; o.progress = !noProgress; o.multiMask = multiMask
         BLASThreads.set(threads)  // the process's thread count: set by the CLI, not the library
         return o
     }

@@ -1,3 +1,4 @@
+import Foundation
 import XCTest
 @testable import ClozeTensor
 
@@ -156,5 +157,16 @@ final class GradientCheckTests: XCTestCase {
                 Ops.klDivergence(studentLogits: s, teacherProbabilities: teacher, temperature: 2, scaleByTSquared: scaled, tape: $0)
             }
         }
+    }
+
+    func testLogSoftmaxPickWithRepeatedRows() {
+        var rng = SeededRNG(seed: 14)
+        let x = randomTensor([3, 7], &rng, scale: 3)
+        checkGradients([x]) { Ops.logSoftmaxPick(x, rows: [0, 2, 0, 1, 2], cols: [6, 0, 6, 3, 1], tape: $0) }
+        // Values: log_softmax at the picks.
+        let y = Ops.logSoftmaxPick(x, rows: [1], cols: [3], tape: nil)
+        let row = Array(x.data[7..<14]), m = row.max()!
+        let lse = m + Float(Foundation.log(Double(row.map { Foundation.exp(Double($0 - m)) }.reduce(0, +))))
+        XCTAssertEqual(y.data[0], row[3] - lse, accuracy: 1e-5)
     }
 }

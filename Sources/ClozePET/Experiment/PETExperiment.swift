@@ -13,6 +13,8 @@ public struct PETExperimentOptions {
     /// 0: no labelled examples, zero-shot iPET).
     public var k: Int?
     public var repetitions = 1
+    /// Multi-mask PET: verbalizations of several tokens, one mask per token (hinge loss, max-first decoding).
+    public var multiMask = false
     public var training = PETTrainingConfig()
     public var maxLength: Int?
     public var evalBatchSize = 32

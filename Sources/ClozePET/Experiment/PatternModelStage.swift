@@ -9,6 +9,8 @@ struct PatternSpec {
     var pattern: Pattern
     var verbalizerFile: String
     var verbalizer: ResolvedVerbalizer
+    /// Multi-mask PET: the label verbalizations' tokens (the builder then expands the mask).
+    var multiToken: MultiTokenVerbalizer?
     var builder: PETInputBuilder
     var train: [PETFeature]
     var test: [PETFeature]
@@ -38,13 +40,16 @@ extension PETExperiment {
     func patternSpecs(_ data: SeedData, state: RunState) throws -> [PatternSpec] {
         var specs: [PatternSpec] = []
         for (patterns, verbalizer) in data.prompts {
-            let resolved = try verbalizer.resolve(labels: task.labels, vocabulary: vocabulary)
+            let multiToken = options.multiMask ? try verbalizer.resolveMultiToken(labels: task.labels, vocabulary: vocabulary) : nil
+            let resolved = try multiToken.map { ResolvedVerbalizer(labels: $0.labels, vocabularyRows: [], labelColumns: []) }
+                ?? verbalizer.resolve(labels: task.labels, vocabulary: vocabulary)
             for pattern in patterns {
                 let index = specs.count
                 state.patternInfo[index] = (pattern.source, pattern.location.description, verbalizer.file)
-                let builder = PETInputBuilder(pattern: pattern, vocabulary: vocabulary, maxLength: maxLength)
+                let builder = PETInputBuilder(pattern: pattern, vocabulary: vocabulary, maxLength: maxLength,
+                                              maskCount: multiToken?.maskCount ?? 1)
                 specs.append(PatternSpec(index: index, pattern: pattern, verbalizerFile: verbalizer.file, verbalizer: resolved,
-                                         builder: builder, train: try PETFeatures.build(data.train.examples, builder: builder),
+                                         multiToken: multiToken, builder: builder, train: try PETFeatures.build(data.train.examples, builder: builder),
                                          test: try PETFeatures.build(data.test.examples, builder: builder),
                                          pool: try PETFeatures.build(data.pool, builder: builder)))
             }
@@ -60,7 +65,7 @@ extension PETExperiment {
                          data: SeedData, state: RunState) throws -> PatternModelOutput? {
         let L = task.labels.count, pad = vocabulary.specialTokens.padID
         let model = try ModelLoader.loadMaskedLM(directory: options.modelDirectory)
-        let scorer = PETScorer(model: model, verbalizer: spec.verbalizer)
+        let scorer = spec.multiToken.map { PETScorer(model: model, multiToken: $0) } ?? PETScorer(model: model, verbalizer: spec.verbalizer)
         let trainingSet = spec.train + extraTraining
         let before = try state.timed("zero-shot") { try scorer.predict(trainingSet, batchSize: options.evalBatchSize, padID: pad) }
         let weight = trainingSet.isEmpty ? 1

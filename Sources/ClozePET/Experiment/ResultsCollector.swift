@@ -45,7 +45,7 @@ struct ResultsCollector {
     func settings(_ e: PETExperiment) -> [String: String] {
         let o = e.options, t = o.training
         var s: [String: String] = [
-            "method": o.method.rawValue,
+            "method": o.method.rawValue, "multiMask": "\(o.multiMask)",
             "steps": "\(t.maxSteps)", "batchSize": "\(t.batchSize)", "learningRate": "\(t.learningRate)",
             "warmupSteps": "\(t.warmupSteps)", "maxLength": "\(e.maxLength)", "repetitions": "\(o.repetitions)",
             "unlabeled": "\(o.unlabeledCount)", "temperature": "\(o.temperature)",

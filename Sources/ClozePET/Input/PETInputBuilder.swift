@@ -2,10 +2,22 @@
 public struct PETInput: Sendable, Equatable {
     public var inputIDs: [Int32]
     public var tokenTypeIDs: [Int32]
-    /// Index of the mask token in `inputIDs`.
+    /// Index of the (first) mask token in `inputIDs`.
     public var maskPosition: Int
     /// Tokens removed from shortenable slots to fit `maxLength`.
     public var removedTokens: Int
+    /// Consecutive mask tokens from `maskPosition` (multi-mask PET: the longest verbalization's length).
+    public var maskCount = 1
+
+    /// The input with only the first `n` of its masks (PET's `trim_input_ids`), for candidates of `n` tokens.
+    public func keepingMasks(_ n: Int) -> PETInput {
+        precondition(n >= 1 && n <= maskCount, "keepingMasks: \(n) of \(maskCount) masks")
+        var out = self
+        let cut = (maskPosition + n)..<(maskPosition + maskCount)
+        out.inputIDs.removeSubrange(cut); out.tokenTypeIDs.removeSubrange(cut)
+        out.maskCount = n
+        return out
+    }
 }
 
 /// Turns (pattern, example) into token ids: literal pieces are tokenised once at construction, slots
@@ -19,12 +31,15 @@ public struct PETInputBuilder {
     public let maxLength: Int
     let layout: SpecialTokenLayout
     let maskID: Int32
+    /// Mask tokens the pattern's [MASK] expands to (1, or the longest verbalization for multi-mask PET).
+    public let maskCount: Int
     /// Per segment, per element: literal ids (pre-tokenised) or nil for slots/mask.
     let literalIDs: [[[Int32]?]]
     let tokenize: (String) -> [Int32]
 
-    public init(pattern: Pattern, vocabulary: any TokenVocabulary, maxLength: Int) {
+    public init(pattern: Pattern, vocabulary: any TokenVocabulary, maxLength: Int, maskCount: Int = 1) {
         self.pattern = pattern
+        self.maskCount = max(1, maskCount)
         self.maxLength = maxLength
         self.layout = vocabulary.specialTokens
         self.maskID = vocabulary.maskTokenID
@@ -50,7 +65,7 @@ public struct PETInputBuilder {
                 case .text:
                     p.append(literalIDs[s][e]!); sh.append(false)
                 case .mask:
-                    p.append([maskID]); sh.append(false)
+                    p.append([Int32](repeating: maskID, count: maskCount)); sh.append(false)
                 case .slot(let name, let canShorten, let transforms):
                     guard var value = example[name] else {
                         throw PETError(.missingField, "example has no column '\(name)' needed by pattern \(pattern.location)",
@@ -103,6 +118,6 @@ public struct PETInputBuilder {
                 types[i] = layout.secondSegmentTypeID
             }
         }
-        return PETInput(inputIDs: ids, tokenTypeIDs: types, maskPosition: maskPosition, removedTokens: removed)
+        return PETInput(inputIDs: ids, tokenTypeIDs: types, maskPosition: maskPosition, removedTokens: removed, maskCount: maskCount)
     }
 }

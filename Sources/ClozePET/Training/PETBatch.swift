@@ -15,11 +15,14 @@ public struct PETBatch {
     public var encoded: EncodedBatch
     public var maskRows: [Int]
     public var labels: [Int?]
+    /// Multi-mask PET: per example, the flat rows of all its masks (b*T + maskPosition + j).
+    public var allMaskRows: [[Int]]
 
     public init(_ features: [PETFeature], padID: Int32) throws {
         encoded = try EncodedBatch(sequences: features.map(\.input.inputIDs), tokenTypes: features.map(\.input.tokenTypeIDs), padId: padID)
         let t = encoded.seqLen
         maskRows = features.enumerated().map { $0.offset * t + $0.element.input.maskPosition }
+        allMaskRows = features.enumerated().map { b, f in (0..<f.input.maskCount).map { b * t + f.input.maskPosition + $0 } }
         labels = features.map(\.label)
     }
 }

@@ -7,12 +7,23 @@ import ClozeTensor
 public struct PETScorer {
     public let model: any MaskedLanguageModel
     public let verbalizer: ResolvedVerbalizer
+    /// Multi-mask PET: candidate token sequences per label (then `verbalizer` has no vocabulary rows).
+    public let multiToken: MultiTokenVerbalizer?
     /// [labels, rows] averaging matrix, a constant (nil when every label has one word in row order).
     let averaging: Tensor?
+
+    /// Multi-mask PET: hinge loss in training, max-first decoding in `predict`.
+    public init(model: any MaskedLanguageModel, multiToken: MultiTokenVerbalizer) {
+        self.model = model
+        self.multiToken = multiToken
+        self.verbalizer = ResolvedVerbalizer(labels: multiToken.labels, vocabularyRows: [], labelColumns: [])
+        averaging = nil
+    }
 
     public init(model: any MaskedLanguageModel, verbalizer: ResolvedVerbalizer) {
         self.model = model
         self.verbalizer = verbalizer
+        self.multiToken = nil
         let r = verbalizer.vocabularyRows.count, l = verbalizer.labels.count
         if verbalizer.labelColumns == (0..<l).map({ [$0] }) && r == l {
             averaging = nil
@@ -37,10 +48,25 @@ public struct PETScorer {
         return Ops.linear(words, weight: averaging, bias: nil, tape: tape)
     }
 
-    /// Label logits [N, labels] of many features without gradients. Batches are formed from
+    /// The training loss of a labelled batch: cross-entropy over the label logits at the mask (PET), or
+    /// the multi-mask hinge loss.
+    public func loss(_ batch: PETBatch, training: Bool, rng: inout SeededRNG?, tape: Tape?) throws -> Tensor {
+        if let multiToken {
+            return try MultiMask.hingeLoss(model: model, batch: batch, verbalizer: multiToken, training: training, rng: &rng, tape: tape)
+        }
+        let logits = try labelLogits(batch, training: training, rng: &rng, tape: tape)
+        return Ops.crossEntropy(logits, targets: batch.labels.map { $0! }, tape: tape)
+    }
+
+    /// Label logits [N, labels] of many features without gradients (multi-mask PET: summed token
+    /// log-probabilities under max-first decoding). Batches are formed from
     /// length-sorted features (little padding) and the rows are returned in the input order.
     public func predict(_ features: [PETFeature], batchSize: Int, padID: Int32,
                         progress: ((Int) -> Void)? = nil) throws -> [Float] {
+        if let multiToken {
+            return try MultiMask.maxFirstScores(model: model, features: features, verbalizer: multiToken, batchSize: batchSize,
+                                                padID: padID, progress: progress)
+        }
         var noRNG: SeededRNG? = nil
         return try BatchedInference.run(features, batchSize: batchSize, padID: padID, columns: verbalizer.labels.count, progress: progress) {
             try labelLogits($0, training: false, rng: &noRNG, tape: nil)

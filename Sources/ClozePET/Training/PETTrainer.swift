@@ -99,8 +99,7 @@ public struct PETTrainer {
         for (step, idx) in batches.enumerated() {
             let tape = Tape()
             let batch = try PETBatch(idx.map { features[$0] }, padID: padID)
-            let logits = try scorer.labelLogits(batch, training: config.dropout, rng: &dropoutRNG, tape: tape)
-            var loss = Ops.crossEntropy(logits, targets: batch.labels.map { $0! }, tape: tape)
+            var loss = try scorer.loss(batch, training: config.dropout, rng: &dropoutRNG, tape: tape)
             if let alpha = config.alpha {
                 let ub = try PETBatch(unlabeledBatches[step].map { unlabeled[$0] }, padID: padID)
                 let m = auxiliaryMasker?(ub.encoded, &maskRNG)

@@ -94,7 +94,7 @@ public struct Verbalizer: Sendable, Equatable {
                 if ids.count != 1 {
                     let toks = vocabulary.tokenize(" " + word)
                     throw PETError(.notSingleToken,
-                        "verbalizer word '\(word)' (label '\(label)') is not a single token of this model: it is \(toks.count) tokens [\(toks.joined(separator: ", "))]; choose a single-token word (multi-token words are not supported yet)",
+                        "verbalizer word '\(word)' (label '\(label)') is not a single token of this model: it is \(toks.count) tokens [\(toks.joined(separator: ", "))]; choose a single-token word, or use multi-mask PET (--multi-mask) for words of several tokens",
                         at: loc)
                 }
                 if let unk = vocabulary.unknownTokenID, ids[0] == unk {

@@ -109,3 +109,47 @@ extension Ops {
         return Float.log(s) + m
     }
 }
+
+extension Ops {
+    /// Log-softmax values picked from logits [R, C]: out[p] = log_softmax(logits[rows[p]])[cols[p]], shape [P].
+    /// A row may be picked several times (multi-mask PET scores every candidate token sequence at the
+    /// same mask rows). Backward: dlogits[r, :] += g_p·(onehot(c_p) − softmax(logits[r])) per pick.
+    public static func logSoftmaxPick(_ logits: Tensor, rows: [Int], cols: [Int], tape: Tape?) -> Tensor {
+        let c = logits.lastDim, n = logits.rows
+        require(rows.count == cols.count, "logSoftmaxPick: \(rows.count) rows for \(cols.count) columns")
+        for (p, (r, k)) in zip(rows, cols).enumerated() where r < 0 || r >= n || k < 0 || k >= c {
+            fatalError("logSoftmaxPick: pick \(p) (\(r), \(k)) is outside \(logits.shape)")
+        }
+        let record = recording(tape, logits)
+        let used = Array(Set(rows)).sorted()
+        var logZ = [Float](repeating: 0, count: n)
+        var probs = record ? [Float](repeating: 0, count: n * c) : []
+        logits.withData { px in
+            for r in used {
+                if record {
+                    probs.withUnsafeMutableBufferPointer { pB in
+                        let pr = pB.baseAddress! + r * c
+                        pr.update(from: px + r * c, count: c)
+                        logZ[r] = Vectorized.softmaxInPlace(pr, count: c)
+                    }
+                } else {
+                    logZ[r] = lse(px + r * c, c)
+                }
+            }
+        }
+        let values = logits.withData { px in zip(rows, cols).map { px[$0 * c + $1] - logZ[$0] } }
+        let out = Tensor(shape: [rows.count], data: values, requiresGrad: record)
+        if record {
+            tape!.record {
+                guard let g = out.grad else { return }
+                logits.withGrad { dx in probs.withUnsafeBufferPointer { pB in
+                    for (p, (r, k)) in zip(rows, cols).enumerated() where g[p] != 0 {
+                        Vectorized.addScaled(dx + r * c, pB.baseAddress! + r * c, -g[p], count: c)
+                        dx[r * c + k] += g[p]
+                    }
+                } }
+            }
+        }
+        return out
+    }
+}
