@@ -143,4 +143,25 @@ final class IPETTests: XCTestCase {
         let e = assertPETError(.emptyDataset) { _ = try PETExperiment(task: task, options: o, vocabulary: vocab).run() }
         XCTAssertTrue(e?.message.contains("--unlabeled N") == true, e?.message ?? "")
     }
+
+    /// Multi-mask PET inside iPET, with the ensembles and distillation (the reference cannot combine them).
+    func testMultiMaskIPETRunsEveryStage() throws {
+        let (root, vocab) = try ExperimentTests.tinyTaskAndVocabulary()
+        var task = try TaskDescriptor.load(path: root + "/datasets/tiny.json")
+        try "0: very dull\n1: great\n".write(toFile: root + "/verbalizers/multi.txt", atomically: true, encoding: .utf8)
+        task.prompts = [.init(patterns: root + "/patterns/tiny.txt", verbalizer: root + "/verbalizers/multi.txt")]
+        var o = tinyOptions(root, seeds: [1])
+        o.multiMask = true
+        o.ipet.generations = 2
+        var exp = PETExperiment(task: task, options: o, vocabulary: vocab)
+        exp.log = { _ in }
+        let r = try exp.run()
+        XCTAssertEqual(r.generations?.count, 2)
+        XCTAssertEqual(r.patterns.count, 2)
+        XCTAssertNotNil(r.ensembleWeighted)
+        XCTAssertNotNil(r.finalClassifier)
+        XCTAssertEqual(r.settings["multiMask"], "true")
+        // Zero-shot scores are log-likelihood sums: every pattern scored all 10 test examples.
+        XCTAssertEqual(r.zeroShot.map { $0.scores.runs.count }, [1, 1])
+    }
 }
