@@ -84,6 +84,9 @@ final class MultiMaskTests: XCTestCase {
         XCTAssertEqual(m.tokens.map(\.count), [2, 1])
         XCTAssertEqual(m.maskCount, 2)
         XCTAssertEqual(m.tokens[0], vocab.tokenIDs(" very bad"))
+        // Byte-level BPE: the verbalization gets the leading space it has in context (Ġvery Ġbad).
+        let bpe = FakeVocab(bpe: true)
+        XCTAssertEqual(try v.resolveMultiToken(labels: ["0", "1"], vocabulary: bpe).tokens[0], [bpe.id("Ġvery"), bpe.id("Ġbad")])
         let two = try Verbalizer.parse(text: "0: bad, awful\n1: good\n", file: "w.txt")
         let e = assertPETError(.badVerbalizerLine) { _ = try two.resolveMultiToken(labels: ["0", "1"], vocabulary: vocab) }
         XCTAssertEqual(e?.location?.line, 1)

@@ -54,7 +54,19 @@ final class RealTokenizerInputTests: XCTestCase {
         let dir = packageRoot + "/verbalizers"
         for name in try FileManager.default.contentsOfDirectory(atPath: dir).sorted() where name.hasSuffix(".txt") {
             let verb = try Verbalizer.load(path: dir + "/" + name)
-            XCTAssertNoThrow(try verb.resolve(labels: verb.labels, vocabulary: v), name)
+            if name.contains("multi-token") {
+                XCTAssertGreaterThan(try verb.resolveMultiToken(labels: verb.labels, vocabulary: v).maskCount, 1, name)
+            } else {
+                XCTAssertNoThrow(try verb.resolve(labels: verb.labels, vocabulary: v), name)
+            }
         }
+    }
+
+    /// Multi-mask verbalizations are tokenised as HF tokenizes the word in context
+    /// (`tokenizer.encode(" " + word, add_special_tokens=False)` on the shared model).
+    func testMultiTokenVerbalizationsMatchHF() throws {
+        let m = try Verbalizer.load(path: packageRoot + "/verbalizers/trec-multi-token.txt")
+            .resolveMultiToken(labels: ["0", "1", "2", "3", "4", "5"], vocabulary: try vocabulary())
+        XCTAssertEqual(m.tokens, [[6412], [9178], [22498, 2015], [2529], [3295], [16371, 25531]])
     }
 }
