@@ -56,6 +56,10 @@ let package = Package(
                           dependencies: ["ClozePET", "ClozeModels", "ClozeTokenizers", "ClozeTensor",
                                          .product(name: "ArgumentParser", package: "swift-argument-parser")],
                           swiftSettings: haswell),
+        // Fuzz harnesses for every user-file parser (scripts/fuzz.sh); `cloze-fuzz` replays inputs when
+        // built normally and is a libFuzzer binary with --sanitize=fuzzer -Xswiftc -DCLOZE_LIBFUZZER.
+        .target(name: "ClozeFuzzTargets", dependencies: ["ClozePET", "ClozeModels", "ClozeTokenizers"], swiftSettings: haswell),
+        .executableTarget(name: "cloze-fuzz", dependencies: ["ClozeFuzzTargets"], path: "Sources/ClozeFuzz", swiftSettings: haswell),
         .executableTarget(name: "ClozeBenchmarks",
                           dependencies: ["ClozeModels", "ClozeTokenizers", "ClozeTensor",
                                          .product(name: "Benchmark", package: "swift-benchmark")],
@@ -63,6 +67,7 @@ let package = Package(
         .testTarget(name: "ClozeTensorTests", dependencies: ["ClozeTensor"], swiftSettings: haswell),
         .testTarget(name: "ClozeTokenizersTests", dependencies: ["ClozeTokenizers"], swiftSettings: haswell),
         .testTarget(name: "ClozeModelsTests", dependencies: ["ClozeModels"], swiftSettings: haswell),
+        .testTarget(name: "ClozeFuzzTests", dependencies: ["ClozeFuzzTargets"], swiftSettings: haswell),
         .testTarget(name: "ClozePETTests", dependencies: ["ClozePET", "ClozeTokenizers"], swiftSettings: haswell),
     ],
     swiftLanguageModes: [.v5]

@@ -1,0 +1,90 @@
+import ClozeModels
+import ClozePET
+import ClozeTokenizers
+import Foundation
+
+/// One harness per parser that reads a user file. A harness feeds arbitrary bytes to the parser the
+/// way `cloze` does (file-based loaders get a scratch file); a thrown error is the expected outcome
+/// for bad input, while a trap, a hang or a runaway allocation is a bug libFuzzer reports.
+public enum FuzzTargets {
+    public static let names: [String] = all.keys.sorted()
+
+    public static let all: [String: ([UInt8]) -> Void] = [
+        "pattern": { b in _ = try? PatternParser.parseFile(text: String(decoding: b, as: UTF8.self), file: "fuzz.txt") },
+        "verbalizer": { b in _ = try? Verbalizer.parse(text: String(decoding: b, as: UTF8.self), file: "fuzz.txt") },
+        "csv": { b in delimited(b, kind: .csv, ext: "csv") },
+        "tsv": { b in delimited(b, kind: .tsv, ext: "tsv") },
+        "jsonl": { b in delimited(b, kind: .jsonl, ext: "jsonl") },
+        "task": { b in _ = try? TaskDescriptor.load(path: scratch(b, "task.json")) },
+        "config": { b in _ = try? ModelConfig.parse(Data(b), file: "config.json") },
+        "safetensors": { b in safetensors(b) },
+        "tokenizer-json": { b in _ = try? Tokenizer.load(tokenizerJSON: URL(fileURLWithPath: scratch(b, "tokenizer.json"))) },
+        "vocab-txt": { b in _ = try? Tokenizer.load(vocabTxt: URL(fileURLWithPath: scratch(b, "vocab.txt"))) },
+        "vocab-json-merges": { b in vocabAndMerges(b) },
+        "spiece": { b in _ = try? Tokenizer.load(sentencePieceModel: URL(fileURLWithPath: scratch(b, "spiece.model"))) },
+        "encode": { b in encodeDecode(b) },
+    ]
+
+    /// Where scratch files go: RAM-backed when available (a file per execution).
+    static let scratchDirectory: String = {
+        let base = FileManager.default.fileExists(atPath: "/dev/shm") ? "/dev/shm" : NSTemporaryDirectory()
+        let dir = (base as NSString).appendingPathComponent("cloze-fuzz-\(getpid())")
+        try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        return dir
+    }()
+
+    static func scratch(_ bytes: [UInt8], _ name: String) -> String {
+        let path = (scratchDirectory as NSString).appendingPathComponent(name)
+        FileManager.default.createFile(atPath: path, contents: Data(bytes))
+        return path
+    }
+
+    static func delimited(_ b: [UInt8], kind: DataFormat.Kind, ext: String) {
+        // The first byte picks header/labels options so one corpus covers the loader's branches.
+        let flags = b.first ?? 0, body = Array(b.dropFirst())
+        let format = DataFormat(kind: kind, header: kind == .jsonl ? nil : flags & 1 == 0,
+                                columnNames: flags & 1 == 0 || kind == .jsonl ? nil : ["label", "sentence"],
+                                columns: ["text_a": "sentence"], labelColumn: flags & 2 == 0 ? "label" : nil,
+                                encoding: flags & 4 == 0 ? nil : .latin1)
+        _ = try? DatasetLoader.load(path: scratch(body, "data.\(ext)"), format: format, labels: ["0", "1"], requireLabels: flags & 2 == 0)
+    }
+
+    static func safetensors(_ b: [UInt8]) {
+        guard let file = try? SafeTensorsFile(data: Data(b), path: "fuzz.safetensors") else { return }
+        for name in file.names { _ = try? file.floats(name) }
+    }
+
+    /// vocab.json and merges.txt in one input, split at the first NUL byte.
+    static func vocabAndMerges(_ b: [UInt8]) {
+        let cut = b.firstIndex(of: 0) ?? b.count
+        let vocab = scratch(Array(b[..<cut]), "vocab.json"), merges = scratch(Array(b[min(cut + 1, b.count)...]), "merges.txt")
+        _ = try? Tokenizer.load(vocabJSON: URL(fileURLWithPath: vocab), merges: URL(fileURLWithPath: merges))
+    }
+
+    /// The fixture tokenizers (WordPiece, byte-level BPE, Unigram), loaded once: encode arbitrary text
+    /// alone and as a truncated pair, decode the ids and arbitrary ids.
+    nonisolated(unsafe) static var tokenizers: [Tokenizer] = {
+        let root = fixtureRoot()
+        return ["bert-cased", "bpe", "unigram"].compactMap { try? Tokenizer.load(directory: URL(fileURLWithPath: root + "/" + $0)) }
+    }()
+
+    static func encodeDecode(_ b: [UInt8]) {
+        let text = String(decoding: b, as: UTF8.self)
+        for t in tokenizers {
+            let e = t.encode(text)
+            _ = t.decode(e.ids)
+            let half = text.unicodeScalars.count / 2
+            let pair = String(String.UnicodeScalarView(text.unicodeScalars.prefix(half)))
+            _ = t.encode(pair, pair: String(String.UnicodeScalarView(text.unicodeScalars.dropFirst(half))))
+            let raw = stride(from: 0, to: b.count - 1, by: 2).map { Int32(b[$0]) << 8 | Int32(b[$0 + 1]) }
+            _ = t.decode(raw, skipSpecialTokens: b.count % 2 == 0)
+        }
+    }
+
+    /// Tests/Fixtures/tokenizers of this package (CLOZE_FUZZ_TOKENIZERS overrides).
+    static func fixtureRoot() -> String {
+        if let d = ProcessInfo.processInfo.environment["CLOZE_FUZZ_TOKENIZERS"] { return d }
+        return URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Tests/Fixtures/tokenizers").path
+    }
+}
