@@ -63,7 +63,7 @@ public enum FuzzTargets {
 
     /// The fixture tokenizers (WordPiece, byte-level BPE, Unigram), loaded once: encode arbitrary text
     /// alone and as a truncated pair, decode the ids and arbitrary ids.
-    nonisolated(unsafe) static var tokenizers: [Tokenizer] = {
+    nonisolated(unsafe) public static var tokenizers: [Tokenizer] = {
         let root = fixtureRoot()
         return ["bert-cased", "bpe", "unigram"].compactMap { try? Tokenizer.load(directory: URL(fileURLWithPath: root + "/" + $0)) }
     }()

@@ -2,7 +2,7 @@ import Foundation
 
 /// Where in a user-supplied file something went wrong. Lines and columns are 1-based; columns count
 /// Unicode scalars; `byteOffset` is the 0-based offset inside the line (for encoding errors).
-public struct SourceLocation: Sendable, Equatable, CustomStringConvertible {
+public struct SourceLocation: Sendable, Hashable, CustomStringConvertible {
     public var file: String
     public var line: Int?
     public var column: Int?

@@ -1,4 +1,5 @@
 import ArgumentParser
+import ClozePET
 import ClozeTokenizers
 import Foundation
 
@@ -9,7 +10,7 @@ struct BenchTokenizerCommand: ParsableCommand {
         abstract: "Measure tokenizer throughput (MB/s, single thread) on the lines of a file.")
 
     @Option(name: .long, help: "Model directory (tokenizer.json, vocab.txt, ...).")
-    var model: String = "../shared/models/minilm-l6-mlm"
+    var model: String = ClozeHome.defaultModel
 
     @Option(name: .long, help: "Input file; lines are split on \\n.")
     var file: String = "Tests/Fixtures/tokenizers/hostile.txt"

@@ -1,4 +1,5 @@
 import ArgumentParser
+import ClozePET
 import ClozeModels
 import ClozeTensor
 import ClozeTokenizers
@@ -11,7 +12,7 @@ struct FillMaskCommand: ParsableCommand {
         abstract: "Print the most likely tokens for each [MASK] in a sentence.")
 
     @Option(help: "Hugging Face model directory (config.json, model.safetensors, tokenizer.json or vocab.txt).")
-    var model: String = "../shared/models/minilm-l6-mlm"
+    var model: String = ClozeHome.defaultModel
 
     @Option(name: .customLong("top-k"), help: "How many candidates to print per mask.")
     var topK: Int = 5

@@ -21,7 +21,7 @@ struct LabelCommand: ParsableCommand {
 
     func run() throws {
         BLASThreads.set(threads)
-        let t = try TaskDescriptor.load(path: task.hasSuffix(".json") ? task : "datasets/\(task).json")
+        let t = try TaskDescriptor.load(path: ClozeHome.taskPath(task))
         let format: LabelOutputWriter.Format
         if out.hasSuffix(".csv") { format = .csv } else if out.hasSuffix(".jsonl") || out.hasSuffix(".json") { format = .jsonl }
         else { throw ValidationError("--out must end in .jsonl or .csv") }

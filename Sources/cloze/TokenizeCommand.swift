@@ -1,4 +1,5 @@
 import ArgumentParser
+import ClozePET
 import ClozeTokenizers
 import Foundation
 
@@ -9,7 +10,7 @@ struct TokenizeCommand: ParsableCommand {
         abstract: "Tokenize text with a model's tokenizer (tokenizer.json, vocab.txt, vocab.json+merges.txt or spiece.model).")
 
     @Option(name: .long, help: "Model directory holding the tokenizer files.")
-    var model: String = "../shared/models/minilm-l6-mlm"
+    var model: String = ClozeHome.defaultModel
 
     @Option(name: .long, help: "Tokenize every line of this UTF-8 file (lines split on \\n).")
     var file: String?

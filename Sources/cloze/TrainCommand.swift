@@ -20,8 +20,8 @@ struct TaskOptions: ParsableArguments {
     @Option(name: .customLong("column-names"), help: "Column names of headerless CSV/TSV --train files, e.g. label,sentence.") var columnNames: String?
     @Option(help: "Task metric with --train: acc, f1, macro-f1, mcc, pearson.") var metric: String = "acc"
 
-    @Option(help: "Hugging Face masked-LM directory.")
-    var model: String = "../shared/models/minilm-l6-mlm"
+    @Option(help: "Hugging Face masked-LM directory (default: CLOZE_MODEL, else ../shared/models/minilm-l6-mlm beside the Cloze home).")
+    var model: String = ClozeHome.defaultModel
 
     @Option(help: "Comma-separated split seeds (default: the task's seeds).")
     var seeds: String?
@@ -46,10 +46,11 @@ struct TaskOptions: ParsableArguments {
         if (patterns == nil) != (verbalizer == nil) { throw ValidationError("--patterns and --verbalizer go together") }
         var t: TaskDescriptor
         if let task {
-            if train != nil || test != nil || pool != nil || labels != nil {
-                throw ValidationError("--task already names the data files; drop --train/--test/--pool/--labels or drop --task")
+            if train != nil || test != nil || labels != nil {
+                throw ValidationError("--task already names the data files; drop --train/--test/--labels or drop --task")
             }
-            t = try TaskDescriptor.load(path: task.hasSuffix(".json") ? task : "datasets/\(task).json")
+            t = try TaskDescriptor.load(path: ClozeHome.taskPath(task))
+            if let pool { t = t.withPool(pool) }
             if let patterns, let verbalizer {
                 t.prompts = [.init(patterns: TaskDescriptor.absoluteFromCurrentDirectory(patterns),
                                    verbalizer: TaskDescriptor.absoluteFromCurrentDirectory(verbalizer))]
@@ -90,7 +91,7 @@ struct TaskOptions: ParsableArguments {
 
     func experimentOptions(task t: TaskDescriptor) throws -> PETExperimentOptions {
         guard FileManager.default.fileExists(atPath: (model as NSString).appendingPathComponent("config.json")) else {
-            throw ValidationError("model directory '\(model)' not found (no config.json); pass --model DIR")
+            throw ValidationError("model directory '\(model)' not found (no config.json); pass --model DIR or set CLOZE_MODEL")
         }
         let seedList: [Int]
         if let seeds {

@@ -62,6 +62,14 @@ public struct TaskDescriptor: Codable, Sendable, Equatable {
     }
 
     /// A path given on the command line, made absolute against the current directory.
+    /// The task with `path` (relative to the current directory) as its unlabelled pool, replacing its own.
+    public func withPool(_ path: String) -> TaskDescriptor {
+        var t = self
+        t.unlabeled = nil
+        t.splits["unlabeled"] = Self.absoluteFromCurrentDirectory(path)
+        return t
+    }
+
     public static func absoluteFromCurrentDirectory(_ p: String) -> String {
         p.hasPrefix("/") ? p : URL(fileURLWithPath: FileManager.default.currentDirectoryPath).appendingPathComponent(p).standardized.path
     }

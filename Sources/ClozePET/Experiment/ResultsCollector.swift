@@ -54,6 +54,9 @@ struct ResultsCollector {
             "k": o.k.map(String.init) ?? "split as is",
         ]
         if let a = t.alpha { s["alpha"] = "\(a)" }
+        if o.unlabeledCount > 0 {
+            s["unlabeledSource"] = e.task.splits["unlabeled"] ?? e.task.unlabeled?.path ?? "train split minus the training examples"
+        }
         if o.method == .ipet {
             s["ipetGenerations"] = "\(o.ipet.generations)"; s["ipetScaleFactor"] = "\(o.ipet.scaleFactor)"
             s["ipetLogitsPercentage"] = "\(o.ipet.logitsPercentage)"; s["ipetNMostLikely"] = "\(o.ipet.nMostLikely)"
