@@ -51,23 +51,13 @@ public enum IPETSampling {
                             logitsPercentage: Double, nMostLikely: Int, rng: inout SeededRNG) -> Draw {
         var chosen = others
         FewShotSampler.shuffle(&chosen, &rng)
-        chosen = Array(chosen.prefix(max(Int((Double(others.count) * logitsPercentage).rounded()), 1)))
-        let probs = Ensemble.softmaxRows(Ensemble.weighted(chosen.map(\.logits), weights: chosen.map(\.weight)), cols: L)
-        let n = probs.count / max(L, 1)
-        let predicted = (0..<n).map { i in (0..<L).max { probs[i * L + $0] < probs[i * L + $1] || (probs[i * L + $0] == probs[i * L + $1] && $0 > $1) }! }
+        chosen = Array(chosen.prefix(labellerCount(others: others.count, logitsPercentage: logitsPercentage)))
+        let (probs, predicted) = labelDistribution(chosen, labelCount: L)
         var out = Draw(indices: [], labels: [], emptyLabels: [])
         for label in 0..<L where examplesPerLabel[label] > 0 {
-            var candidates: [(index: Int, confidence: Float)]
-            if nMostLikely > 0 {
-                candidates = mostLikely(probs, label: label, labelCount: L, count: nMostLikely)
-            } else {
-                candidates = (0..<n).filter { predicted[$0] == label }.map { ($0, probs[$0 * L + label]) }
-                if candidates.isEmpty {
-                    // The reference loops forever here; draw from the examples most likely under the label.
-                    out.emptyLabels.append(label)
-                    candidates = mostLikely(probs, label: label, labelCount: L, count: examplesPerLabel[label])
-                }
-            }
+            let (candidates, empty) = candidates(label: label, probs: probs, predicted: predicted, labelCount: L,
+                                                 count: examplesPerLabel[label], nMostLikely: nMostLikely)
+            if empty { out.emptyLabels.append(label) }
             guard !candidates.isEmpty else { continue }
             // Too few: repeat the list (the reference's upsampling), then draw without replacement.
             var pool = candidates
@@ -77,6 +67,33 @@ public enum IPETSampling {
             }
         }
         return out
+    }
+
+    /// How many of the other models label a set: round(others · percentage) with Python's round (half to
+    /// even, as the reference), but at least one (the reference's ensemble of zero models divides by zero).
+    static func labellerCount(others: Int, logitsPercentage: Double) -> Int {
+        max(Int((Double(others) * logitsPercentage).rounded(.toNearestOrEven)), 1)
+    }
+
+    /// The ensemble's softmax per pool example (row-major, `labelCount` columns) and its argmax (first on ties).
+    static func labelDistribution(_ chosen: [(logits: [Float], weight: Float)], labelCount L: Int) -> (probs: [Float], predicted: [Int]) {
+        let probs = Ensemble.softmaxRows(Ensemble.weighted(chosen.map(\.logits), weights: chosen.map(\.weight)), cols: L)
+        let n = probs.count / max(L, 1)
+        let predicted = (0..<n).map { i in
+            (0..<L).max { probs[i * L + $0] < probs[i * L + $1] || (probs[i * L + $0] == probs[i * L + $1] && $0 > $1) }!
+        }
+        return (probs, predicted)
+    }
+
+    /// The examples a label's draw chooses from, with their confidence: the `nMostLikely` most likely under
+    /// the label, or every example predicted as it. `empty`: none is predicted as it, so the `count` most
+    /// likely are used instead (the reference loops forever there).
+    static func candidates(label: Int, probs: [Float], predicted: [Int], labelCount L: Int, count: Int,
+                           nMostLikely: Int) -> (candidates: [(index: Int, confidence: Float)], empty: Bool) {
+        if nMostLikely > 0 { return (mostLikely(probs, label: label, labelCount: L, count: nMostLikely), false) }
+        let predictedAsLabel = predicted.indices.filter { predicted[$0] == label }.map { ($0, probs[$0 * L + label]) }
+        if !predictedAsLabel.isEmpty { return (predictedAsLabel, false) }
+        return (mostLikely(probs, label: label, labelCount: L, count: count), true)
     }
 
     /// The `count` examples with the highest probability of `label` (ties: the later example first, as
