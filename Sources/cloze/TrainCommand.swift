@@ -126,11 +126,18 @@ struct TaskOptions: ParsableArguments {
         }
         for p in r.zeroShot { line("zero-shot  " + p.pattern, p.scores) }
         for p in r.patterns { line("PET        " + p.pattern, p.scores) }
+        for g in r.generations ?? [] {
+            if let s = g.ensembleWeighted { line("iPET generation \(g.generation) ensemble (weighted)", s) }
+        }
         if let s = r.ensembleMean { line("ensemble (mean)", s) }
         if let s = r.ensembleWeighted { line("ensemble (weighted by train acc)", s) }
         if let s = r.finalClassifier { line("distilled classifier", s) }
         if let s = r.fineTuning { line("fine-tuning baseline", s) }
-        for t in r.timings { print("time " + t.phase + String(repeating: " ", count: max(1, 20 - t.phase.count)) + String(format: "%8.1f s", t.seconds)) }
+        func time(_ phase: String, _ seconds: Double) {
+            print("time " + phase + String(repeating: " ", count: max(1, 20 - phase.count)) + String(format: "%8.1f s", seconds))
+        }
+        for t in r.timings { time(t.phase, t.seconds) }
+        for g in r.generations ?? [] { if let s = g.seconds { time("generation \(g.generation)", s) } }
     }
 }
 

@@ -74,12 +74,14 @@ public struct PETExperiment {
         for seed in options.seeds {
             let data = try loadSeedData(seed: seed)
             let specs = try patternSpecs(data, state: state)
-            var outputs = try generation(0, specs: specs, data: data, extraTraining: [:], state: state)
+            var outputs = try state.timed(generation: 0) { try generation(0, specs: specs, data: data, extraTraining: [:], state: state) }
             collector.record(generation: 0, outputs: outputs, ensembles: ensembleScores(outputs, data: data, generation: 0))
             if options.method == .ipet && options.trainPatterns {
                 for g in 1..<options.ipet.generations {
-                    let extra = pseudoLabelledSets(after: g - 1, outputs: outputs, specs: specs, data: data)
-                    outputs = try generation(g, specs: specs, data: data, extraTraining: extra, state: state)
+                    outputs = try state.timed(generation: g) {
+                        let extra = state.timed("pseudo-labelling") { pseudoLabelledSets(after: g - 1, outputs: outputs, specs: specs, data: data) }
+                        return try generation(g, specs: specs, data: data, extraTraining: extra, state: state)
+                    }
                     collector.record(generation: g, outputs: outputs, ensembles: ensembleScores(outputs, data: data, generation: g))
                 }
             }

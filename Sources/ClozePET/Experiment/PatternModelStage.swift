@@ -134,6 +134,9 @@ extension PETExperiment {
 /// and per-pattern descriptions.
 final class RunState {
     var phaseSeconds: [String: Double] = [:]
+    /// Wall time of each generation's pattern models (training, scoring, pool logits) and of the
+    /// pseudo-labelling that precedes it, summed over seeds.
+    var generationSeconds: [Int: Double] = [:]
     var zeroShotCache: [ZeroShotKey: [Float]] = [:]
     var zeroShotRuns: [Int: [RunScore]] = [:]
     var patternInfo: [Int: (pattern: String, source: String, verbalizer: String)] = [:]
@@ -141,6 +144,12 @@ final class RunState {
     func timed<T>(_ phase: String, _ body: () throws -> T) rethrows -> T {
         let t0 = Date()
         defer { phaseSeconds[phase, default: 0] += Date().timeIntervalSince(t0) }
+        return try body()
+    }
+
+    func timed<T>(generation g: Int, _ body: () throws -> T) rethrows -> T {
+        let t0 = Date()
+        defer { generationSeconds[g, default: 0] += Date().timeIntervalSince(t0) }
         return try body()
     }
 }

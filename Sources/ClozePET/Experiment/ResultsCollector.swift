@@ -18,7 +18,7 @@ struct ResultsCollector {
     }
 
     func results(experiment e: PETExperiment, state: RunState) -> RunResults {
-        let order = ["zero-shot", "pattern training", "unlabelled logits", "test evaluation", "distillation", "fine-tuning"]
+        let order = ["zero-shot", "pattern training", "unlabelled logits", "test evaluation", "pseudo-labelling", "distillation", "fine-tuning"]
         let timings = order.compactMap { p in state.phaseSeconds[p].map { PhaseTiming(phase: p, seconds: $0) } }
         func patterns(_ runs: [Int: [RunScore]]) -> [PatternResult] {
             runs.keys.sorted().map { i in
@@ -36,7 +36,7 @@ struct ResultsCollector {
         if e.options.method == .ipet {
             r.generations = generations.enumerated().map { g, s in
                 GenerationResult(generation: g, patterns: patterns(s.patternRuns), ensembleMean: summary(s.ensembleMean),
-                                 ensembleWeighted: summary(s.ensembleWeighted))
+                                 ensembleWeighted: summary(s.ensembleWeighted), seconds: state.generationSeconds[g])
             }
         }
         return r

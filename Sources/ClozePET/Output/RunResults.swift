@@ -55,8 +55,11 @@ public struct GenerationResult: Codable, Sendable, Equatable {
     public var patterns: [PatternResult]
     public var ensembleMean: ScoreSummary?
     public var ensembleWeighted: ScoreSummary?
-    public init(generation: Int, patterns: [PatternResult], ensembleMean: ScoreSummary?, ensembleWeighted: ScoreSummary?) {
+    /// Wall time of the generation (pseudo-labelling, training, scoring), summed over seeds.
+    public var seconds: Double?
+    public init(generation: Int, patterns: [PatternResult], ensembleMean: ScoreSummary?, ensembleWeighted: ScoreSummary?, seconds: Double? = nil) {
         self.generation = generation; self.patterns = patterns; self.ensembleMean = ensembleMean; self.ensembleWeighted = ensembleWeighted
+        self.seconds = seconds
     }
 }
 
