@@ -4,8 +4,13 @@ import Foundation
 /// What PET and the CLI need from a masked LM, independent of the architecture.
 public protocol MaskedLanguageModel: AnyObject {
     var config: ModelConfig { get }
-    /// Every trainable tensor once (tied weights appear once), with its Hugging Face name.
+    /// Every tensor once (tied weights appear once), with its Hugging Face name: the checkpoint's,
+    /// then those of attached adapters (derived on each call, so adapters added later are included).
     var parameters: [(name: String, tensor: Tensor)] { get }
+    /// Where a tensor of `parameters` sits (embeddings, which layer, head, adapter).
+    func role(of tensor: Tensor) -> ParameterRole
+    /// Transformer layers applied per forward (ALBERT counts a shared layer each time).
+    var appliedLayers: Int { get }
     /// False for a bare encoder checkpoint (e.g. BertModel), which cannot produce MLM logits.
     var hasMLMHead: Bool { get }
     /// Final hidden states [B*T, H]. Dropout only when `training` and `rng` is set.

@@ -23,7 +23,12 @@ public class TransformerMaskedLM: MaskedLanguageModel {
     let schedule: [Int]
     public let mlmHead: MLMHead?
     let positionScheme: PositionScheme
-    public let parameters: [(name: String, tensor: Tensor)]
+    /// The checkpoint's tensors once each (tied tensors appear once), in load order.
+    public let baseParameters: [(name: String, tensor: Tensor)]
+    /// Every Linear of the model: where adapters are injected.
+    public let linears: [Linear]
+    /// Where each base tensor sits, for trainability policies.
+    let roles: [ObjectIdentifier: ParameterRole]
     /// transformers class name written to config.json by `save` (MLM variant).
     public let className: String
     /// The bare-encoder class name (when there is no MLM head).
@@ -31,9 +36,42 @@ public class TransformerMaskedLM: MaskedLanguageModel {
 
     public var hasMLMHead: Bool { mlmHead != nil }
 
+    /// Base parameters, then every adapter's (PEFT names under the Linear's module name).
+    public var parameters: [(name: String, tensor: Tensor)] { baseParameters + adapterParameters }
+
+    public var adapterParameters: [(name: String, tensor: Tensor)] {
+        linears.flatMap { l in (l.adapter?.parameters ?? []).map { (l.name + "." + $0.name, $0.tensor) } }
+    }
+
+    public var appliedLayers: Int { schedule.count }
+
+    public func role(of tensor: Tensor) -> ParameterRole {
+        roles[ObjectIdentifier(tensor)] ?? ParameterRole(region: .adapter, isBias: false, isBitFitSubsetBias: false)
+    }
+
+    /// Embeddings (and ALBERT's projection) first, so a tied decoder counts as an embedding; a shared
+    /// ALBERT layer sits at the deepest position the schedule applies it; the rest is MLM head.
+    static func parameterRoles(builder b: ParameterBuilder, embeddings: Embeddings, projection: Linear?,
+                               layers: [TransformerLayer], schedule: [Int]) -> [ObjectIdentifier: ParameterRole] {
+        var region: [ObjectIdentifier: ParameterRole.Region] = [:]
+        let embeddingTensors = [embeddings.word, embeddings.position, embeddings.norm.gamma, embeddings.norm.beta]
+            + (embeddings.tokenType.map { [$0] } ?? []) + (projection.map { [$0.weight] + ($0.bias.map { [$0] } ?? []) } ?? [])
+        for t in embeddingTensors { region[ObjectIdentifier(t)] = .embeddings }
+        for (depth, index) in schedule.enumerated() {
+            for t in layers[index].tensors { region[ObjectIdentifier(t)] = .layer(depth: depth) }
+        }
+        let subset = Set(layers.flatMap { [$0.query.bias, $0.ffnIn.bias].compactMap { $0 } }.map(ObjectIdentifier.init))
+        var roles: [ObjectIdentifier: ParameterRole] = [:]
+        for (_, t) in b.all {
+            let id = ObjectIdentifier(t)
+            roles[id] = ParameterRole(region: region[id] ?? .mlmHead, isBias: b.biases.contains(id), isBitFitSubsetBias: subset.contains(id))
+        }
+        return roles
+    }
+
     init(config: ModelConfig, embeddings: Embeddings, embeddingProjection: Linear?, layers: [TransformerLayer],
          schedule: [Int], mlmHead: MLMHead?, positionScheme: PositionScheme,
-         parameters: [(name: String, tensor: Tensor)], className: String, baseClassName: String) {
+         builder: ParameterBuilder, className: String, baseClassName: String) {
         self.config = config
         self.embeddings = embeddings
         self.embeddingProjection = embeddingProjection
@@ -43,7 +81,10 @@ public class TransformerMaskedLM: MaskedLanguageModel {
         self.positionScheme = positionScheme
         // Tied tensors appear once.
         var seen = Set<ObjectIdentifier>()
-        self.parameters = parameters.filter { seen.insert(ObjectIdentifier($0.tensor)).inserted }
+        self.baseParameters = builder.all.filter { seen.insert(ObjectIdentifier($0.tensor)).inserted }
+        self.linears = builder.linears
+        self.roles = Self.parameterRoles(builder: builder, embeddings: embeddings, projection: embeddingProjection,
+                                         layers: layers, schedule: schedule)
         self.className = className
         self.baseClassName = baseClassName
     }
@@ -128,11 +169,14 @@ public class TransformerMaskedLM: MaskedLanguageModel {
         let prefix = config.architecture.prefix + "."
         var out: [(name: String, shape: [Int], data: [Float])] = []
         var seen = Set<String>()
-        for (name, t) in parameters + extra {
+        // A model saved with adapters attached is saved merged (a plain checkpoint any loader reads).
+        var merged: [ObjectIdentifier: [Float]] = [:]
+        for l in linears { if let a = l.adapter { merged[ObjectIdentifier(l.weight)] = a.mergedWeight(l) } }
+        for (name, t) in baseParameters + extra {
             var saved = name
             if mlmHead == nil, name.hasPrefix(prefix) { saved = String(name.dropFirst(prefix.count)) }
             guard seen.insert(saved).inserted else { continue }
-            out.append((saved, t.shape, t.data))
+            out.append((saved, t.shape, merged[ObjectIdentifier(t)] ?? t.data))
         }
         return out
     }

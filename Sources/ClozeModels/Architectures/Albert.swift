@@ -40,7 +40,7 @@ public final class AlbertForMaskedLM: TransformerMaskedLM {
         }
         super.init(config: c, embeddings: embeddings, embeddingProjection: projection, layers: layers,
                    schedule: albertSchedule(layers: c.numLayers, groups: c.numHiddenGroups, inner: c.innerGroupNum),
-                   mlmHead: head, positionScheme: .sequential, parameters: b.all,
+                   mlmHead: head, positionScheme: .sequential, builder: b,
                    className: "AlbertForMaskedLM", baseClassName: "AlbertModel")
     }
 }

@@ -43,7 +43,7 @@ public final class BertForMaskedLM: TransformerMaskedLM {
         }
         super.init(config: c, embeddings: embeddings, embeddingProjection: nil, layers: layers,
                    schedule: Array(layers.indices), mlmHead: head, positionScheme: .sequential,
-                   parameters: b.all, className: "BertForMaskedLM", baseClassName: "BertModel")
+                   builder: b, className: "BertForMaskedLM", baseClassName: "BertModel")
     }
 }
 
@@ -64,7 +64,7 @@ public final class RobertaForMaskedLM: TransformerMaskedLM {
         let xlm = c.architecture == .xlmRoberta
         super.init(config: c, embeddings: embeddings, embeddingProjection: nil, layers: layers,
                    schedule: Array(layers.indices), mlmHead: head, positionScheme: .afterPadding(padId: Int32(c.padTokenId)),
-                   parameters: b.all, className: xlm ? "XLMRobertaForMaskedLM" : "RobertaForMaskedLM",
+                   builder: b, className: xlm ? "XLMRobertaForMaskedLM" : "RobertaForMaskedLM",
                    baseClassName: xlm ? "XLMRobertaModel" : "RobertaModel")
     }
 }

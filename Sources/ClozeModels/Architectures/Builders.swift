@@ -20,15 +20,15 @@ extension ParameterBuilder {
         let checkpoint = weights as? CheckpointWeights
         let decoderBias = decoder + ".bias"
         if !tied, weights.has(decoderBias) {
-            let bias = param(decoderBias, [config.vocabSize], .zeros)
-            if weights.has(name) { _ = param(name, [config.vocabSize], .zeros) }
-            return bias
+            let decoded = bias(decoderBias, [config.vocabSize])
+            if weights.has(name) { _ = bias(name, [config.vocabSize]) }
+            return decoded
         }
         if !weights.has(name), weights.has(decoderBias) {
-            return param(decoderBias, [config.vocabSize], .zeros)
+            return bias(decoderBias, [config.vocabSize])
         }
         checkpoint?.markUsed(decoderBias)
-        return param(name, [config.vocabSize], .zeros)
+        return bias(name, [config.vocabSize])
     }
 }
 

@@ -40,11 +40,11 @@ public final class DistilBertForMaskedLM: TransformerMaskedLM {
             let dense = b.linear("vocab_transform", in: H, out: H)
             let norm = b.layerNorm("vocab_layer_norm", H, eps: 1e-12)
             let (decoder, tied) = b.decoder("vocab_projector.weight", config: c, word: word)
-            let bias = b.param("vocab_projector.bias", [c.vocabSize], .zeros)
+            let bias = b.bias("vocab_projector.bias", [c.vocabSize])
             head = MLMHead(dense: dense, activation: c.hiddenAct, norm: norm, decoderWeight: decoder, decoderBias: bias, tied: tied)
         }
         super.init(config: c, embeddings: embeddings, embeddingProjection: nil, layers: layers,
                    schedule: Array(layers.indices), mlmHead: head, positionScheme: .sequential,
-                   parameters: b.all, className: "DistilBertForMaskedLM", baseClassName: "DistilBertModel")
+                   builder: b, className: "DistilBertForMaskedLM", baseClassName: "DistilBertModel")
     }
 }

@@ -6,6 +6,10 @@ struct ParameterBuilder {
     let weights: WeightProvider
     /// Every parameter created, in order (HF names).
     private(set) var all: [(name: String, tensor: Tensor)] = []
+    /// Bias-like parameters (Linear and LayerNorm biases, the decoder bias): what BitFit trains.
+    var biases = Set<ObjectIdentifier>()
+    /// Every Linear built, by HF module name: the injection point for adapters (LoRA, ...).
+    private(set) var linears: [Linear] = []
 
     init(_ weights: WeightProvider) { self.weights = weights }
 
@@ -23,21 +27,58 @@ struct ParameterBuilder {
         return t
     }
 
+    mutating func bias(_ name: String, _ shape: [Int]) -> Tensor {
+        let t = param(name, shape, .zeros)
+        biases.insert(ObjectIdentifier(t))
+        return t
+    }
+
     mutating func linear(_ name: String, in inF: Int, out outF: Int) -> Linear {
-        Linear(weight: param(name + ".weight", [outF, inF]), bias: param(name + ".bias", [outF], .zeros))
+        let l = Linear(name: name, weight: param(name + ".weight", [outF, inF]), bias: bias(name + ".bias", [outF]))
+        linears.append(l)
+        return l
     }
 
     mutating func layerNorm(_ name: String, _ width: Int, eps: Float) -> LayerNorm {
-        LayerNorm(gamma: param(name + ".weight", [width], .ones), beta: param(name + ".bias", [width], .zeros), eps: eps)
+        LayerNorm(gamma: param(name + ".weight", [width], .ones), beta: bias(name + ".bias", [width]), eps: eps)
     }
 }
 
-/// y = x Wᵀ + b, PyTorch layout W [out, in].
-public struct Linear {
+/// What an adapter adds to a Linear's output (LoRA, DoRA, (IA)³...). `base` is x·Wᵀ + b.
+public protocol LinearAdapter: AnyObject {
+    /// Hugging Face PEFT-style names of the adapter's own tensors, relative to the Linear's module.
+    var parameters: [(name: String, tensor: Tensor)] { get }
+    func apply(x: Tensor, base: Tensor, linear: Linear, training: Bool, rng: inout SeededRNG?, tape: Tape?) -> Tensor
+    /// W with the adapter folded in ([out, in]), for saving or merging.
+    func mergedWeight(_ linear: Linear) -> [Float]
+}
+
+/// y = x Wᵀ + b, PyTorch layout W [out, in]. A class so that adapters can be injected after loading.
+public final class Linear {
+    /// Hugging Face module name (e.g. `bert.encoder.layer.0.attention.self.query`).
+    public let name: String
     public let weight: Tensor
     public let bias: Tensor?
+    /// Applied on top of the base projection; nil = a plain linear layer.
+    public var adapter: (any LinearAdapter)?
+
+    init(name: String, weight: Tensor, bias: Tensor?) {
+        self.name = name; self.weight = weight; self.bias = bias
+    }
+
+    public var inFeatures: Int { weight.shape[1] }
+    public var outFeatures: Int { weight.shape[0] }
+
     public func callAsFunction(_ x: Tensor, tape: Tape?) -> Tensor {
-        Ops.linear(x, weight: weight, bias: bias, tape: tape)
+        var noRNG: SeededRNG? = nil
+        return forward(x, training: false, rng: &noRNG, tape: tape)
+    }
+
+    /// `training` and `rng` reach the adapter (LoRA dropout); the base projection has none.
+    public func forward(_ x: Tensor, training: Bool, rng: inout SeededRNG?, tape: Tape?) -> Tensor {
+        let base = Ops.linear(x, weight: weight, bias: bias, tape: tape)
+        guard let adapter else { return base }
+        return adapter.apply(x: x, base: base, linear: self, training: training, rng: &rng, tape: tape)
     }
 }
 
@@ -94,16 +135,27 @@ public final class TransformerLayer {
     }
 
     /// x [B*T, H] -> [B*T, H].
+    /// Every Linear of the layer, in forward order.
+    var linears: [Linear] { [query, key, value, attentionOutput, ffnIn, ffnOut] }
+    /// Every tensor of the layer (weights, biases, LayerNorms).
+    var tensors: [Tensor] {
+        linears.flatMap { [$0.weight] + ($0.bias.map { [$0] } ?? []) }
+            + [attentionNorm.gamma, attentionNorm.beta, outputNorm.gamma, outputNorm.beta]
+    }
+
     func forward(_ x: Tensor, batch: Int, seqLen: Int, keyMask: [Float], dropout: DropoutContext,
                  rng: inout SeededRNG?, tape: Tape?) -> Tensor {
-        let q = query(x, tape: tape), k = key(x, tape: tape), v = value(x, tape: tape)
+        let t = dropout.training
+        let q = query.forward(x, training: t, rng: &rng, tape: tape)
+        let k = key.forward(x, training: t, rng: &rng, tape: tape)
+        let v = value.forward(x, training: t, rng: &rng, tape: tape)
         let context = Ops.selfAttention(q: q, k: k, v: v, batch: batch, seqLen: seqLen, heads: heads, keyMask: keyMask,
                                         dropout: dropout.training ? attentionDropout : 0, rng: &rng, tape: tape)
-        var attended = attentionOutput(context, tape: tape)
+        var attended = attentionOutput.forward(context, training: t, rng: &rng, tape: tape)
         if dropoutAfterAttentionOutput { attended = dropout.apply(attended, p: hiddenDropout, rng: &rng, tape: tape) }
         let h1 = attentionNorm(Ops.add(attended, x, tape: tape), tape: tape)
-        let inner = activation(ffnIn(h1, tape: tape), tape: tape)
-        let ffn = dropout.apply(ffnOut(inner, tape: tape), p: hiddenDropout, rng: &rng, tape: tape)
+        let inner = activation(ffnIn.forward(h1, training: t, rng: &rng, tape: tape), tape: tape)
+        let ffn = dropout.apply(ffnOut.forward(inner, training: t, rng: &rng, tape: tape), p: hiddenDropout, rng: &rng, tape: tape)
         return outputNorm(Ops.add(ffn, h1, tape: tape), tape: tape)
     }
 }

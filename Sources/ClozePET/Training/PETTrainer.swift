@@ -22,18 +22,22 @@ public struct PETTrainingConfig: Sendable {
     public var alpha: Float? = nil
     public var unlabeledBatchSize = 16
     public var mlmProbability: Float = 0.15
+    /// Which model tensors are updated (full fine-tuning, BitFit, partial freezing, frozen base).
+    public var trainability: TrainabilityPolicy = .full
     public init() {}
 }
 
 extension PETTrainingConfig {
-    /// Marks `params` trainable and builds AdamW (no weight decay on biases and LayerNorm weights, as
-    /// PET and transformers' examples) with the linear warmup/decay schedule.
-    func makeOptimizer(_ params: [(name: String, tensor: Tensor)]) -> (AdamW, LinearSchedule) {
-        for p in params { p.tensor.requiresGrad = true }
+    /// Applies the trainability policy (task-head tensors `head` always train) and builds AdamW over
+    /// the trainable tensors only (no weight decay on biases and LayerNorm weights, as PET and
+    /// transformers' examples) with the linear warmup/decay schedule.
+    func makeOptimizer(model: any MaskedLanguageModel, head: [(name: String, tensor: Tensor)] = [])
+        -> (AdamW, LinearSchedule, TrainableCount) {
+        let (params, count) = model.applyTrainability(trainability, head: head)
         let noDecay = Set(params.filter { $0.name.contains("bias") || $0.name.contains("LayerNorm.weight") }.map { ObjectIdentifier($0.tensor) })
         let opt = AdamW(parameters: params.map(\.tensor), learningRate: learningRate, eps: adamEpsilon,
                         weightDecay: weightDecay, noDecay: noDecay)
-        return (opt, LinearSchedule(baseLR: learningRate, warmupSteps: warmupSteps, totalSteps: maxSteps))
+        return (opt, LinearSchedule(baseLR: learningRate, warmupSteps: warmupSteps, totalSteps: maxSteps), count)
     }
 }
 
@@ -41,6 +45,8 @@ public struct PETTrainingLog: Sendable {
     /// Loss of every optimizer step (the combined loss when the auxiliary MLM loss is on).
     public var stepLosses: [Float] = []
     public var seconds: Double = 0
+    /// Trainable and total parameter counts of the run.
+    public var trainable = TrainableCount(trainable: 0, all: 0)
 }
 
 /// PET fine-tuning of one masked LM with one pattern and verbalizer: cross-entropy over the
@@ -84,8 +90,7 @@ public struct PETTrainer {
         }
         let start = Date()
         let model = scorer.model
-        let params = model.parameters
-        let (opt, lr) = config.makeOptimizer(params)
+        let (opt, lr, trainable) = config.makeOptimizer(model: model)
         var orderRNG = SeededRNG(seed: config.seed)
         var dropoutRNG: SeededRNG? = config.dropout ? SeededRNG(seed: config.seed &+ 1) : nil
         var maskRNG = SeededRNG(seed: config.seed &+ 2)
@@ -95,6 +100,7 @@ public struct PETTrainer {
             Self.schedule(count: unlabeled.count, batchSize: config.unlabeledBatchSize, steps: config.maxSteps,
                           shuffle: config.shuffle, rng: &orderRNG)
         var log = PETTrainingLog()
+        log.trainable = trainable
         log.stepLosses.reserveCapacity(config.maxSteps)
         for (step, idx) in batches.enumerated() {
             let tape = Tape()

@@ -24,8 +24,7 @@ public struct SequenceClassifierTrainer {
     public func train(_ features: [PETFeature], targets: Targets, progress: ((Int, Float) -> Void)? = nil) throws -> PETTrainingLog {
         guard !features.isEmpty else { throw PETError(.emptyDataset, "no training examples") }
         let start = Date()
-        let params = model.parameters + head.parameters
-        let (opt, lr) = config.makeOptimizer(params)
+        let (opt, lr, trainable) = config.makeOptimizer(model: model, head: head.parameters)
         var orderRNG = SeededRNG(seed: config.seed)
         var dropoutRNG: SeededRNG? = config.dropout ? SeededRNG(seed: config.seed &+ 1) : nil
         let L = head.numLabels
@@ -43,6 +42,7 @@ public struct SequenceClassifierTrainer {
         let batches = PETTrainer.schedule(count: features.count, batchSize: config.batchSize, steps: config.maxSteps,
                                           shuffle: config.shuffle, rng: &orderRNG)
         var log = PETTrainingLog()
+        log.trainable = trainable
         for (step, idx) in batches.enumerated() {
             let tape = Tape()
             let batch = try PETBatch(idx.map { features[$0] }, padID: padID)
