@@ -165,6 +165,8 @@ struct TrainCommand: ParsableCommand {
     @Flag(help: "Save each seed's final classifier (HF layout, with the tokenizer files) under --out.") var save = false
     @Flag(help: "Save every trained pattern model (HF *ForMaskedLM layout plus cloze-pattern.json) under --out/seed-S/pattern-P-rep-R.")
     var savePatternModels = false
+    @Option(help: "What to train: full, bitfit (all biases), bitfit-subset (query and first-MLP biases), freeze:K (top K layers and the head). Applies to pattern models, distillation and fine-tuning; a classification head always trains.")
+    var tuning = "full"
     @Option(help: "pet, or ipet (iterative pseudo-labelling of the --unlabeled pool; --k 0 for zero-shot iPET).") var method = "pet"
     @Option(name: .customLong("ipet-generations"), help: "iPET generations, the first included.") var ipetGenerations = 3
     @Option(name: .customLong("ipet-scale-factor"), help: "iPET: the labelled set grows by this factor per generation.") var ipetScaleFactor = 5.0
@@ -184,6 +186,10 @@ struct TrainCommand: ParsableCommand {
         o.fineTune = !noFineTune
         o.fineTuning.maxSteps = fineTuneSteps; o.fineTuning.batchSize = batchSize; o.fineTuning.learningRate = fineTuneLR
         o.zeroShot = !noZeroShot
+        guard let policy = TrainabilityPolicy(parsing: tuning) else {
+            throw ValidationError("--tuning: expected full, bitfit, bitfit-subset or freeze:K, got '\(tuning)'")
+        }
+        o.training.trainability = policy; o.distillation.trainability = policy; o.fineTuning.trainability = policy
         guard let m = PETExperimentOptions.Method(rawValue: method) else { throw ValidationError("--method: expected pet or ipet, got '\(method)'") }
         o.method = m
         o.ipet.generations = ipetGenerations; o.ipet.scaleFactor = ipetScaleFactor

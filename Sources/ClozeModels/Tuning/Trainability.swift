@@ -45,6 +45,19 @@ public enum TrainabilityPolicy: Sendable, Equatable, CustomStringConvertible {
         }
     }
 
+    /// Parses `full`, `bitfit`, `bitfit-subset`, `freeze:K` (train the top K layers), `frozen`.
+    public init?(parsing text: String) {
+        switch text {
+        case "full": self = .full
+        case "bitfit": self = .biases
+        case "bitfit-subset": self = .bitfitSubset
+        case "frozen": self = .frozen
+        default:
+            guard text.hasPrefix("freeze:"), let k = Int(text.dropFirst("freeze:".count)), k >= 0 else { return nil }
+            self = .topLayers(k)
+        }
+    }
+
     public func isTrainable(_ role: ParameterRole, appliedLayers: Int) -> Bool {
         if role.region == .adapter { return true }
         switch self {

@@ -36,7 +36,8 @@ extension PETExperiment {
         let trainer = SequenceClassifierTrainer(config: config, model: loaded.model, head: loaded.classifier!,
                                                 padID: vocabulary.specialTokens.padID)
         let b = bar("\(phase) seed \(seed)", config.maxSteps)
-        _ = try state.timed(phase) { try trainer.train(features, targets: targets) { s, _ in b?(s) } }
+        let run = try state.timed(phase) { try trainer.train(features, targets: targets) { s, _ in b?(s) } }
+        state.recordTrainable(phase, run, log: log)
         let logits = try state.timed("test evaluation") { try trainer.predict(testFeatures, batchSize: options.evalBatchSize) }
         if options.saveClassifiers, let dir = options.saveDirectory {
             try ClassifierCheckpoint.save(model: loaded.model, head: loaded.classifier!, labels: task.labels,

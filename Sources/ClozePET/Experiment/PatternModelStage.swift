@@ -124,9 +124,10 @@ extension PETExperiment {
                                  specialIDs: Set(vocabulary.specialTokens.prefix + vocabulary.specialTokens.suffix + [pad, maskID]))
         let trainBar = bar("train p\(spec.index) r\(rep) seed \(seed)" + (generation > 0 ? " g\(generation)" : ""), config.maxSteps)
         let unlabeled = config.alpha == nil ? [] : spec.pool
-        _ = try state.timed("pattern training") {
+        let result = try state.timed("pattern training") {
             try trainer.train(features, unlabeled: unlabeled) { step, _ in trainBar?(step) }
         }
+        state.recordTrainable("pattern models", result, log: log)
     }
 }
 
@@ -140,6 +141,17 @@ final class RunState {
     var zeroShotCache: [ZeroShotKey: [Float]] = [:]
     var zeroShotRuns: [Int: [RunScore]] = [:]
     var patternInfo: [Int: (pattern: String, source: String, verbalizer: String)] = [:]
+    /// Parameter counts and mean step time of each trained stage (pattern models, distillation, fine-tuning).
+    var trainable: [String: TrainableCount] = [:]
+    var stepSeconds: [String: (seconds: Double, steps: Int)] = [:]
+
+    /// Notes a training run's counts (printed once per stage, like PEFT's print_trainable_parameters).
+    func recordTrainable(_ stage: String, _ run: PETTrainingLog, log: (String) -> Void) {
+        if trainable[stage] == nil { log("\(stage): \(run.trainable)") }
+        trainable[stage] = run.trainable
+        let s = stepSeconds[stage] ?? (0, 0)
+        stepSeconds[stage] = (s.seconds + run.seconds, s.steps + run.stepLosses.count)
+    }
 
     func timed<T>(_ phase: String, _ body: () throws -> T) rethrows -> T {
         let t0 = Date()

@@ -29,7 +29,7 @@ struct ResultsCollector {
         func summary(_ runs: [RunScore]) -> ScoreSummary? { runs.isEmpty ? nil : ScoreSummary(runs: runs) }
         let last = generations.last ?? GenerationScores()
         var r = RunResults(task: e.task.name, model: e.options.modelDirectory, k: e.options.k ?? 0, seeds: e.options.seeds,
-                           metric: e.task.metric.rawValue, settings: settings(e),
+                           metric: e.task.metric.rawValue, settings: settings(e, state: state),
                            zeroShot: patterns(state.zeroShotRuns), patterns: patterns(last.patternRuns),
                            fineTuning: summary(fineTuned), ensembleMean: summary(last.ensembleMean),
                            ensembleWeighted: summary(last.ensembleWeighted), finalClassifier: summary(distilled), timings: timings)
@@ -42,7 +42,7 @@ struct ResultsCollector {
         return r
     }
 
-    func settings(_ e: PETExperiment) -> [String: String] {
+    func settings(_ e: PETExperiment, state: RunState = RunState()) -> [String: String] {
         let o = e.options, t = o.training
         var s: [String: String] = [
             "method": o.method.rawValue, "multiMask": "\(o.multiMask)",
@@ -54,6 +54,15 @@ struct ResultsCollector {
             "k": o.k.map(String.init) ?? "split as is",
         ]
         if let a = t.alpha { s["alpha"] = "\(a)" }
+        s["tuning"] = t.trainability.description
+        if o.distill { s["distillTuning"] = o.distillation.trainability.description }
+        if o.fineTune { s["fineTuneTuning"] = o.fineTuning.trainability.description }
+        for (stage, count) in state.trainable {
+            s["trainableParameters \(stage)"] = "\(count.trainable) of \(count.all)"
+        }
+        for (stage, t) in state.stepSeconds where t.steps > 0 {
+            s["stepMilliseconds \(stage)"] = String(format: "%.1f", 1000 * t.seconds / Double(t.steps))
+        }
         if o.unlabeledCount > 0 {
             s["unlabeledSource"] = e.task.splits["unlabeled"] ?? e.task.unlabeled?.path ?? "train split minus the training examples"
         }

@@ -96,6 +96,8 @@ extension Ops {
                                           dropMask: [Float], batch: Int, t: Int, heads: Int, d: Int, scale: Float) {
         let hd = heads * d, tt = t * t, n = batch * t * hd, useDropout = !dropMask.isEmpty
         let needQK = q.requiresGrad || k.requiresGrad, workers = Parallel.workers(batch)
+        // An empty array's buffer may still have a base address, so the flags (not the buffers) decide.
+        let needQ = q.requiresGrad, needK = k.requiresGrad, needV = v.requiresGrad
         var dq = makeArray(q.requiresGrad ? n : 0) { _ in }
         var dk = makeArray(k.requiresGrad ? n : 0) { _ in }
         var dv = makeArray(v.requiresGrad ? n : 0) { _ in }
@@ -110,7 +112,7 @@ extension Ops {
                             for h in 0..<heads {
                                 let slab = b * heads + h, off = b * t * hd + h * d
                                 let p = pB.baseAddress! + slab * tt
-                                if let dvp = dvB.baseAddress {
+                                if needV, let dvp = dvB.baseAddress {
                                     var pUsed = p
                                     if useDropout {
                                         Vectorized.mul(pDrop, p, mB.baseAddress! + slab * tt, count: tt)
@@ -124,11 +126,11 @@ extension Ops {
                                      pv + off, ldb: hd, beta: 0, ds, ldc: t)
                                 if useDropout { Vectorized.mul(ds, ds, mB.baseAddress! + slab * tt, count: tt) }
                                 softmaxBackwardRows(ds, p, t: t, scale: scale)
-                                if let dqp = dqB.baseAddress {
+                                if needQ, let dqp = dqB.baseAddress {
                                     gemm(transA: false, transB: false, m: t, n: d, k: t, alpha: 1, ds, lda: t,
                                          pk + off, ldb: hd, beta: 0, dqp + off, ldc: hd)
                                 }
-                                if let dkp = dkB.baseAddress {
+                                if needK, let dkp = dkB.baseAddress {
                                     gemm(transA: true, transB: false, m: t, n: d, k: t, alpha: 1, ds, lda: t,
                                          pq + off, ldb: hd, beta: 0, dkp + off, ldc: hd)
                                 }
