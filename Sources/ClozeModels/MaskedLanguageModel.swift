@@ -9,6 +9,8 @@ public protocol MaskedLanguageModel: AnyObject {
     var parameters: [(name: String, tensor: Tensor)] { get }
     /// Where a tensor of `parameters` sits (embeddings, which layer, head, adapter).
     func role(of tensor: Tensor) -> ParameterRole
+    /// Every linear layer, named as in Hugging Face: where adapters (LoRA, ...) are attached.
+    var linears: [Linear] { get }
     /// Transformer layers applied per forward (ALBERT counts a shared layer each time).
     var appliedLayers: Int { get }
     /// False for a bare encoder checkpoint (e.g. BertModel), which cannot produce MLM logits.
