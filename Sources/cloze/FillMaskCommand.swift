@@ -17,6 +17,9 @@ struct FillMaskCommand: ParsableCommand {
     @Option(name: .customLong("top-k"), help: "How many candidates to print per mask.")
     var topK: Int = 5
 
+    @Option(help: "A PEFT LoRA adapter directory (adapter_config.json + adapter_model.safetensors) applied on the model.")
+    var adapter: String?
+
     @Option(help: "BLAS threads.")
     var threads: Int = 1
 
@@ -37,6 +40,7 @@ struct FillMaskCommand: ParsableCommand {
         }
         BLASThreads.set(threads)
         let mlm = try ModelLoader.loadMaskedLM(directory: model)
+        if let adapter { try PEFTAdapterFile.loadLoRA(from: adapter, into: mlm) }
         let tokenizer = try Tokenizer.load(directory: URL(fileURLWithPath: model))
         let results = try FillMask.predict(model: mlm, tokenizer: tokenizer, text: text, topK: topK)
         // What transformers' pipeline shows as token_str: the decoded single token.

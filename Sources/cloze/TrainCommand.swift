@@ -148,25 +148,30 @@ struct TrainCommand: ParsableCommand {
     @OptionGroup var common: TaskOptions
     @Option(help: "Training steps per pattern model.") var steps = 250
     @Option(name: .customLong("batch-size")) var batchSize = 4
-    @Option(help: "Learning rate.") var lr: Float = 1e-5
+    @Option(help: "Learning rate (default 1e-5; 5e-4 with --tuning lora, 1e-3 with bitfit / bitfit-subset).") var lr: Float?
     @Option(help: "Warmup steps.") var warmup = 0
     @Option(help: "Repetitions per pattern.") var repetitions = 1
     @Option(help: "Auxiliary MLM loss weight (PET alpha, e.g. 0.9999); needs --unlabeled.") var alpha: Float?
     @Option(help: "Unlabelled pool size (from the task's pool, or --pool FILE) for ensembling and distillation.") var unlabeled = 0
     @Option(name: .customLong("distill-steps")) var distillSteps = 500
     @Option(name: .customLong("distill-batch-size")) var distillBatchSize = 16
-    @Option(name: .customLong("distill-lr")) var distillLR: Float = 5e-5
+    @Option(name: .customLong("distill-lr"), help: "Distillation learning rate (default 5e-5; as --lr with lora / bitfit).") var distillLR: Float?
     @Option(help: "Distillation temperature.") var temperature: Float = 2
     @Option(name: .customLong("fine-tune-steps")) var fineTuneSteps = 250
-    @Option(name: .customLong("fine-tune-lr")) var fineTuneLR: Float = 1e-5
+    @Option(name: .customLong("fine-tune-lr"), help: "Fine-tuning baseline learning rate (default 1e-5; as --lr with lora / bitfit).") var fineTuneLR: Float?
     @Flag(name: .customLong("no-zero-shot")) var noZeroShot = false
     @Flag(name: .customLong("no-fine-tune")) var noFineTune = false
     @Flag(name: .customLong("no-distill")) var noDistill = false
     @Flag(help: "Save each seed's final classifier (HF layout, with the tokenizer files) under --out.") var save = false
     @Flag(help: "Save every trained pattern model (HF *ForMaskedLM layout plus cloze-pattern.json) under --out/seed-S/pattern-P-rep-R.")
     var savePatternModels = false
-    @Option(help: "What to train: full, bitfit (all biases), bitfit-subset (query and first-MLP biases), freeze:K (top K layers and the head). Applies to pattern models, distillation and fine-tuning; a classification head always trains.")
+    @Option(help: "What to train: full, bitfit (all biases), bitfit-subset (query and first-MLP biases), freeze:K (top K layers and the head), lora (LoRA adapters, base frozen). Applies to pattern models, distillation and fine-tuning; a classification head always trains.")
     var tuning = "full"
+    @Option(name: .customLong("lora-r"), help: "LoRA rank (PEFT r).") var loraR = 8
+    @Option(name: .customLong("lora-alpha"), help: "LoRA alpha (PEFT lora_alpha; scaling alpha/r).") var loraAlpha: Float = 16
+    @Option(name: .customLong("lora-dropout"), help: "LoRA dropout on the adapter input (PEFT lora_dropout).") var loraDropout: Float = 0.1
+    @Option(name: .customLong("lora-targets"), help: "Comma-separated module names to adapt (PEFT target_modules; default query,value, DistilBERT q_lin,v_lin).")
+    var loraTargets: String?
     @Option(help: "pet, or ipet (iterative pseudo-labelling of the --unlabeled pool; --k 0 for zero-shot iPET).") var method = "pet"
     @Option(name: .customLong("ipet-generations"), help: "iPET generations, the first included.") var ipetGenerations = 3
     @Option(name: .customLong("ipet-scale-factor"), help: "iPET: the labelled set grows by this factor per generation.") var ipetScaleFactor = 5.0
@@ -178,18 +183,18 @@ struct TrainCommand: ParsableCommand {
     func run() throws {
         let task = try common.loadTask()
         var o = try common.experimentOptions(task: task)
-        o.training.maxSteps = steps; o.training.batchSize = batchSize; o.training.learningRate = lr
+        let (policy, lora) = try tuningPolicy()
+        let methodLR: Float? = lora != nil ? 5e-4 : (policy == .biases || policy == .bitfitSubset ? 1e-3 : nil)
+        o.training.maxSteps = steps; o.training.batchSize = batchSize; o.training.learningRate = lr ?? methodLR ?? 1e-5
         o.training.warmupSteps = warmup; o.training.alpha = alpha
         o.repetitions = repetitions; o.unlabeledCount = unlabeled; o.temperature = temperature
         o.distill = !noDistill
-        o.distillation.maxSteps = distillSteps; o.distillation.batchSize = distillBatchSize; o.distillation.learningRate = distillLR
+        o.distillation.maxSteps = distillSteps; o.distillation.batchSize = distillBatchSize; o.distillation.learningRate = distillLR ?? methodLR ?? 5e-5
         o.fineTune = !noFineTune
-        o.fineTuning.maxSteps = fineTuneSteps; o.fineTuning.batchSize = batchSize; o.fineTuning.learningRate = fineTuneLR
+        o.fineTuning.maxSteps = fineTuneSteps; o.fineTuning.batchSize = batchSize; o.fineTuning.learningRate = fineTuneLR ?? methodLR ?? 1e-5
         o.zeroShot = !noZeroShot
-        guard let policy = TrainabilityPolicy(parsing: tuning) else {
-            throw ValidationError("--tuning: expected full, bitfit, bitfit-subset or freeze:K, got '\(tuning)'")
-        }
         o.training.trainability = policy; o.distillation.trainability = policy; o.fineTuning.trainability = policy
+        o.lora = lora
         guard let m = PETExperimentOptions.Method(rawValue: method) else { throw ValidationError("--method: expected pet or ipet, got '\(method)'") }
         o.method = m
         o.ipet.generations = ipetGenerations; o.ipet.scaleFactor = ipetScaleFactor
@@ -205,6 +210,21 @@ struct TrainCommand: ParsableCommand {
         }
         let vocab = try TokenizerVocabulary.load(directory: common.model)
         try common.finish(PETExperiment(task: task, options: o, vocabulary: vocab).run())
+    }
+
+    /// `--tuning` as a trainability policy, plus the LoRA settings for `lora` (base frozen).
+    func tuningPolicy() throws -> (TrainabilityPolicy, LoRAConfig?) {
+        if tuning == "lora" {
+            guard loraR >= 1, loraAlpha > 0, loraDropout >= 0 && loraDropout < 1 else {
+                throw ValidationError("--lora-r must be ≥ 1, --lora-alpha > 0, --lora-dropout in [0, 1)")
+            }
+            let targets = loraTargets.map { $0.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) } }
+            return (.frozen, LoRAConfig(rank: loraR, alpha: loraAlpha, dropout: loraDropout, targetModules: targets))
+        }
+        guard let policy = TrainabilityPolicy(parsing: tuning) else {
+            throw ValidationError("--tuning: expected full, bitfit, bitfit-subset, freeze:K or lora, got '\(tuning)'")
+        }
+        return (policy, nil)
     }
 }
 

@@ -31,6 +31,7 @@ extension PETExperiment {
         let seed = data.seed
         let loaded = try ModelLoader.load(directory: options.modelDirectory, mlmHead: .none, classificationLabels: task.labels.count,
                                           seed: UInt64(seed))
+        try attachAdapters(loaded.model, seed: UInt64(seed))
         var config = base
         config.seed = UInt64(seed)
         let trainer = SequenceClassifierTrainer(config: config, model: loaded.model, head: loaded.classifier!,

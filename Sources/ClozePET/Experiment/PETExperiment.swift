@@ -16,6 +16,8 @@ public struct PETExperimentOptions {
     /// Multi-mask PET: verbalizations of several tokens, one mask per token (hinge loss, max-first decoding).
     public var multiMask = false
     public var training = PETTrainingConfig()
+    /// LoRA adapters on every pattern model and classifier (base frozen through the stages' trainability).
+    public var lora: LoRAConfig?
     public var maxLength: Int?
     public var evalBatchSize = 32
     public var testLimit: Int?

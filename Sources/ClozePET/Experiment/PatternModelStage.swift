@@ -65,6 +65,7 @@ extension PETExperiment {
                          data: SeedData, state: RunState) throws -> PatternModelOutput? {
         let L = task.labels.count, pad = vocabulary.specialTokens.padID
         let model = try ModelLoader.loadMaskedLM(directory: options.modelDirectory)
+        try attachAdapters(model, seed: UInt64(data.seed) &* 1000 &+ UInt64(rep) &+ UInt64(generation) &* 1_000_003)
         let scorer = spec.multiToken.map { PETScorer(model: model, multiToken: $0) } ?? PETScorer(model: model, verbalizer: spec.verbalizer)
         let trainingSet = spec.train + extraTraining
         let before = try state.timed("zero-shot") { try scorer.predict(trainingSet, batchSize: options.evalBatchSize, padID: pad) }
@@ -90,15 +91,26 @@ extension PETExperiment {
                                                    verbalizer: spec.verbalizerFile, labels: task.labels, seed: data.seed,
                                                    repetition: rep, testAccuracy: s?.accuracy)
             let name = generation > 0 ? "g\(generation)-pattern-\(spec.index)-rep-\(rep)" : "pattern-\(spec.index)-rep-\(rep)"
-            try PatternModelCheckpoint.save(model: model, info: info,
-                                            to: (dir as NSString).appendingPathComponent("seed-\(data.seed)/\(name)"),
-                                            tokenizerFrom: options.modelDirectory)
+            let path = (dir as NSString).appendingPathComponent("seed-\(data.seed)/\(name)")
+            try PatternModelCheckpoint.save(model: model, info: info, to: path, tokenizerFrom: options.modelDirectory)
+            if let lora = options.lora {
+                try PEFTAdapterFile.saveLoRA(model, config: lora, baseModel: options.modelDirectory,
+                                             to: (path as NSString).appendingPathComponent("adapter"))
+            }
         }
         let poolLogits = spec.pool.isEmpty ? [] : try state.timed("unlabelled logits") {
             try scorer.predict(spec.pool, batchSize: options.evalBatchSize, padID: pad, progress: bar("pool p\(spec.index)", spec.pool.count))
         }
         return PatternModelOutput(id: PatternModelID(pattern: spec.index, repetition: rep), weight: weight,
                                   testLogits: logits, poolLogits: poolLogits, score: s)
+    }
+
+    /// Attaches the configured adapters (LoRA) to a freshly loaded model, seeded per model.
+    func attachAdapters(_ model: any MaskedLanguageModel, seed: UInt64) throws {
+        guard let lora = options.lora else { return }
+        do { try LoRA.attach(to: model, config: lora, seed: seed &+ 0x4C6F_5241) } catch let e as ModelError {
+            throw PETError(.badTaskDescriptor, "--lora-targets: \(e.description)")
+        }
     }
 
     /// The untrained model's test logits: the same for every seed whose test set is the same (LM-BFF's

@@ -54,7 +54,11 @@ struct ResultsCollector {
             "k": o.k.map(String.init) ?? "split as is",
         ]
         if let a = t.alpha { s["alpha"] = "\(a)" }
-        s["tuning"] = t.trainability.description
+        s["tuning"] = o.lora == nil ? t.trainability.description : "lora"
+        if let l = o.lora {
+            s["loraRank"] = "\(l.rank)"; s["loraAlpha"] = "\(l.alpha)"; s["loraDropout"] = "\(l.dropout)"
+            s["loraTargets"] = (l.targetModules ?? ["architecture default"]).joined(separator: ",")
+        }
         if o.distill { s["distillTuning"] = o.distillation.trainability.description }
         if o.fineTune { s["fineTuneTuning"] = o.fineTuning.trainability.description }
         for (stage, count) in state.trainable {
