@@ -14,7 +14,7 @@ import os
 
 import torch
 import transformers
-from peft import LoraConfig, get_peft_model
+from peft import LoraConfig, PromptTuningConfig, TaskType, get_peft_model
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MODELS = os.path.join(ROOT, "Tests", "Fixtures", "models")
@@ -63,7 +63,41 @@ def make(fixture, targets, r, alpha, seed):
     print(out, "trainable", sum(len(v) for v in grads.values()))
 
 
+def make_prompt(fixture, n, seed):
+    """Prompt tuning through PeftModelForTokenClassification, whose forward prepends the virtual tokens
+    to a masked LM's inputs_embeds (attention 1, token type 0) and returns the MLM logits [B, n+T, V]."""
+    base = os.path.join(MODELS, fixture)
+    golden = json.load(open(os.path.join(base, "golden.json")))
+    model = transformers.AutoModelForMaskedLM.from_pretrained(base)
+    torch.manual_seed(seed)
+    peft_model = get_peft_model(model, PromptTuningConfig(task_type=TaskType.TOKEN_CLS, num_virtual_tokens=n))
+    peft_model.eval()
+    b, t = golden["batch"], golden["seqLen"]
+    ids = torch.tensor(golden["inputIds"]).view(b, t)
+    kwargs = dict(input_ids=ids, attention_mask=torch.tensor(golden["attentionMask"]).view(b, t),
+                  token_type_ids=torch.tensor(golden["tokenTypeIds"]).view(b, t))
+    logits = peft_model(**kwargs).logits
+    wide = [(p // t) * (t + n) + n + p % t for p in POSITIONS]
+    picked = logits.reshape(b * (t + n), -1)[wide][:, ROWS]
+    loss = torch.nn.functional.cross_entropy(picked, torch.tensor(TARGETS))
+    loss.backward()
+    (prompt,) = [p for p in peft_model.parameters() if p.requires_grad]
+    out = os.path.join(OUT, f"{fixture}-prompt")
+    peft_model.save_pretrained(out)
+    with open(os.path.join(out, "prompt.json"), "w") as f:
+        json.dump({"positions": POSITIONS, "rows": ROWS, "targets": TARGETS, "virtualTokens": n,
+                   "logits": picked.detach().flatten().tolist(), "loss": loss.item(),
+                   "grad": prompt.grad.flatten().tolist()}, f)
+    print(out, "prompt", tuple(prompt.shape))
+
+
 if __name__ == "__main__":
     os.makedirs(OUT, exist_ok=True)
     make("tiny-bert", ["query", "value"], r=4, alpha=8, seed=11)
     make("tiny-roberta", ["query", "key", "value", "dense"], r=2, alpha=5, seed=12)
+    make_prompt("tiny-bert", 3, seed=13)
+    make_prompt("tiny-roberta", 4, seed=14)
+    for d in os.listdir(OUT):
+        readme = os.path.join(OUT, d, "README.md")
+        if os.path.exists(readme):
+            os.remove(readme)

@@ -11,6 +11,8 @@ public protocol MaskedLanguageModel: AnyObject {
     func role(of tensor: Tensor) -> ParameterRole
     /// Every linear layer, named as in Hugging Face: where adapters (LoRA, ...) are attached.
     var linears: [Linear] { get }
+    /// Prompt tuning: virtual tokens prepended to every sequence by `encode` (hidden states keep the input layout).
+    var softPrompt: SoftPrompt? { get set }
     /// Transformer layers applied per forward (ALBERT counts a shared layer each time).
     var appliedLayers: Int { get }
     /// False for a bare encoder checkpoint (e.g. BertModel), which cannot produce MLM logits.

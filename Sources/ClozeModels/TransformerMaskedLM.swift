@@ -39,8 +39,12 @@ public class TransformerMaskedLM: MaskedLanguageModel {
     /// Base parameters, then every adapter's (PEFT names under the Linear's module name).
     public var parameters: [(name: String, tensor: Tensor)] { baseParameters + adapterParameters }
 
+    /// Prompt tuning's virtual tokens, prepended inside `encode` (nil = none).
+    public var softPrompt: SoftPrompt?
+
     public var adapterParameters: [(name: String, tensor: Tensor)] {
         linears.flatMap { l in (l.adapter?.parameters ?? []).map { (l.name + "." + $0.name, $0.tensor) } }
+            + (softPrompt.map { [("prompt_embeddings", $0.embeddings)] } ?? [])
     }
 
     public var appliedLayers: Int { schedule.count }
@@ -114,6 +118,29 @@ public class TransformerMaskedLM: MaskedLanguageModel {
     }
 
     public func encode(_ batch: EncodedBatch, training: Bool, rng: inout SeededRNG?, tape: Tape?) throws -> Tensor {
+        let types = try validate(batch)
+        guard let prompt = softPrompt else {
+            return try encodeRows(batch, types: types, soft: nil, training: training, rng: &rng, tape: tape)
+        }
+        // Prompt tuning: n virtual tokens before each sequence, then the caller's [B*T, H] layout back.
+        let (b, t, n) = (batch.batch, batch.seqLen, prompt.count)
+        let placeholder: Int32 = config.padTokenId == 0 ? 1 : 0   // never the pad id (RoBERTa positions skip pads)
+        var ids: [Int32] = [], mask: [Float] = [], wideTypes: [Int32] = [], softRows: [Int] = [], keep: [Int] = []
+        for i in 0..<b {
+            ids += [Int32](repeating: placeholder, count: n) + batch.inputIds[(i * t)..<((i + 1) * t)]
+            mask += [Float](repeating: 1, count: n) + batch.attentionMask[(i * t)..<((i + 1) * t)]
+            wideTypes += [Int32](repeating: 0, count: n) + (types.isEmpty ? [Int32](repeating: 0, count: t) : Array(types[(i * t)..<((i + 1) * t)]))
+            softRows += (0..<n).map { i * (t + n) + $0 }
+            keep += (0..<t).map { i * (t + n) + n + $0 }
+        }
+        let wide = try EncodedBatch(inputIds: ids, attentionMask: mask, tokenTypeIds: wideTypes, batch: b, seqLen: t + n)
+        let hidden = try encodeRows(wide, types: types.isEmpty ? [] : wideTypes, soft: (softRows, prompt.embeddings),
+                                    training: training, rng: &rng, tape: tape)
+        return Ops.gatherRows(hidden, rows: keep, tape: tape)
+    }
+
+    /// Checks ids and token types against the tables; returns the token types to embed (none for DistilBERT).
+    func validate(_ batch: EncodedBatch) throws -> [Int32] {
         let n = batch.batch * batch.seqLen
         guard batch.inputIds.count == n, batch.attentionMask.count == n, batch.tokenTypeIds.count == n else {
             throw ModelError.input("batch arrays do not hold \(batch.batch)x\(batch.seqLen) values")
@@ -123,19 +150,20 @@ public class TransformerMaskedLM: MaskedLanguageModel {
         if let i = batch.inputIds.firstIndex(where: { $0 < 0 || Int($0) >= vocab }) {
             throw ModelError.input("token id \(batch.inputIds[i]) at row \(i) is outside the vocabulary of \(vocab) (is the tokenizer for this model?)")
         }
-        let types: [Int32]
-        if let table = embeddings.tokenType {
-            let tv = table.shape[0]
-            if let i = batch.tokenTypeIds.firstIndex(where: { $0 < 0 || Int($0) >= tv }) {
-                throw ModelError.input("token type id \(batch.tokenTypeIds[i]) at row \(i) is outside type_vocab_size \(tv)")
-            }
-            types = batch.tokenTypeIds
-        } else {
-            types = []
+        guard let table = embeddings.tokenType else { return [] }
+        let tv = table.shape[0]
+        if let i = batch.tokenTypeIds.firstIndex(where: { $0 < 0 || Int($0) >= tv }) {
+            throw ModelError.input("token type id \(batch.tokenTypeIds[i]) at row \(i) is outside type_vocab_size \(tv)")
         }
+        return batch.tokenTypeIds
+    }
+
+    func encodeRows(_ batch: EncodedBatch, types: [Int32], soft: (rows: [Int], table: Tensor)?, training: Bool,
+                    rng: inout SeededRNG?, tape: Tape?) throws -> Tensor {
         let positions = try positionIds(batch)
         let context = DropoutContext(training: training)
-        var x = embeddings.forward(ids: batch.inputIds, positions: positions, tokenTypes: types, context: context, rng: &rng, tape: tape)
+        var x = embeddings.forward(ids: batch.inputIds, positions: positions, tokenTypes: types, soft: soft,
+                                   context: context, rng: &rng, tape: tape)
         if let projection = embeddingProjection { x = projection(x, tape: tape) }
         for index in schedule {
             x = layers[index].forward(x, batch: batch.batch, seqLen: batch.seqLen, keyMask: batch.attentionMask,

@@ -40,7 +40,7 @@ struct FillMaskCommand: ParsableCommand {
         }
         BLASThreads.set(threads)
         let mlm = try ModelLoader.loadMaskedLM(directory: model)
-        if let adapter { try PEFTAdapterFile.loadLoRA(from: adapter, into: mlm) }
+        if let adapter { try PEFTAdapterFile.load(from: adapter, into: mlm) }
         let tokenizer = try Tokenizer.load(directory: URL(fileURLWithPath: model))
         let results = try FillMask.predict(model: mlm, tokenizer: tokenizer, text: text, topK: topK)
         // What transformers' pipeline shows as token_str: the decoded single token.

@@ -46,7 +46,74 @@ public enum PEFTAdapterFile {
         try SafeTensorsWriter.write(tensors, to: (directory as NSString).appendingPathComponent(weightsName))
     }
 
+    /// Writes the model's soft prompt as PEFT PROMPT_TUNING (task type TOKEN_CLS, whose forward
+    /// prepends the virtual tokens to a masked LM's inputs).
+    public static func savePrompt(_ model: any MaskedLanguageModel, baseModel: String, to directory: String) throws {
+        guard let prompt = model.softPrompt else { throw ModelError.input("the model has no soft prompt to save") }
+        let c = model.config
+        let json: [String: JSONValue] = [
+            "peft_type": .string("PROMPT_TUNING"), "task_type": .string("TOKEN_CLS"),
+            "num_virtual_tokens": .number(Double(prompt.count)), "token_dim": .number(Double(prompt.embeddings.shape[1])),
+            "num_transformer_submodules": .number(1), "num_attention_heads": .number(Double(c.numHeads)),
+            "num_layers": .number(Double(c.numLayers)), "prompt_tuning_init": .string("RANDOM"),
+            "inference_mode": .bool(true), "base_model_name_or_path": .string(baseModel), "revision": .null,
+        ]
+        try write(config: json, tensors: [("prompt_embeddings", prompt.embeddings.shape, prompt.embeddings.data)], to: directory)
+    }
+
+    static func write(config json: [String: JSONValue], tensors: [(name: String, shape: [Int], data: [Float])], to directory: String) throws {
+        do {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        } catch {
+            throw ModelError.io(file: directory, message: "cannot create directory: \(error.localizedDescription)")
+        }
+        let configPath = (directory as NSString).appendingPathComponent(configName)
+        do {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            try encoder.encode(JSONValue.object(json)).write(to: URL(fileURLWithPath: configPath), options: .atomic)
+        } catch {
+            throw ModelError.io(file: configPath, message: "cannot write: \(error.localizedDescription)")
+        }
+        try SafeTensorsWriter.write(tensors, to: (directory as NSString).appendingPathComponent(weightsName))
+    }
+
     // MARK: loading
+
+    /// What a PEFT adapter directory held.
+    public enum Loaded: Sendable, Equatable {
+        case lora(LoRAConfig)
+        case prompt(virtualTokens: Int)
+    }
+
+    /// Loads a LORA or PROMPT_TUNING adapter directory into `model`.
+    @discardableResult
+    public static func load(from directory: String, into model: any MaskedLanguageModel) throws -> Loaded {
+        let configPath = (directory as NSString).appendingPathComponent(configName)
+        guard let data = FileManager.default.contents(atPath: configPath) else {
+            throw ModelError.io(file: configPath, message: "missing or unreadable; pass a PEFT adapter directory")
+        }
+        guard case .object(let o)? = try? JSONDecoder().decode(JSONValue.self, from: data), case .string(let type)? = o["peft_type"] else {
+            throw ModelError.config(file: configPath, message: "not a JSON object with a peft_type")
+        }
+        if type == "PROMPT_TUNING" { return .prompt(virtualTokens: try loadPrompt(from: directory, into: model)) }
+        return .lora(try loadLoRA(from: directory, into: model))
+    }
+
+    /// Reads a PEFT PROMPT_TUNING directory (tensor `prompt_embeddings` [n, E]) into `model.softPrompt`.
+    public static func loadPrompt(from directory: String, into model: any MaskedLanguageModel) throws -> Int {
+        let weightsPath = (directory as NSString).appendingPathComponent(weightsName)
+        let file = try SafeTensorsFile(path: weightsPath)
+        guard let e = file.entries["prompt_embeddings"] else {
+            throw ModelError.weights(file: weightsPath, problems: ["no 'prompt_embeddings' tensor (a PROMPT_TUNING adapter has one)"])
+        }
+        let width = model.parameters.first { $0.name.hasSuffix("embeddings.word_embeddings.weight") }?.tensor.shape[1] ?? -1
+        guard e.shape.count == 2, e.shape[0] >= 1, e.shape[1] == width else {
+            throw ModelError.weights(file: weightsPath, problems: ["prompt_embeddings \(e.shape) does not fit word embeddings of width \(width) (wrong base model?)"])
+        }
+        model.softPrompt = SoftPrompt(embeddings: Tensor(shape: e.shape, data: try file.floats(e), requiresGrad: true, name: "prompt_embeddings"))
+        return e.shape[0]
+    }
 
     /// Reads a PEFT LoRA directory and attaches its adapters to `model`. Returns the LoRA config read.
     @discardableResult

@@ -50,3 +50,37 @@ extension Ops {
         return out
     }
 }
+
+extension Ops {
+    /// x [N, H] with row `rows[i]` replaced by row `sourceRows[i]` of source [S, H] (soft prompt tokens
+    /// written over placeholder embeddings). Backward: dSource[sourceRows[i]] += dY[rows[i]]; dX = dY
+    /// except the replaced rows, which get nothing.
+    public static func replaceRows(_ x: Tensor, rows: [Int], with source: Tensor, sourceRows: [Int], tape: Tape?) -> Tensor {
+        let h = x.lastDim, n = x.rows
+        require(source.lastDim == h && rows.count == sourceRows.count, "replaceRows: source \(source.shape) / \(sourceRows.count) rows do not fit x \(x.shape) / \(rows.count) rows")
+        require(rows.allSatisfy { $0 >= 0 && $0 < n } && sourceRows.allSatisfy { $0 >= 0 && $0 < source.rows },
+                "replaceRows: a row is outside x \(x.shape) or source \(source.shape)")
+        var y = x.data
+        source.withData { ps in y.withUnsafeMutableBufferPointer { py in
+            for (r, s) in zip(rows, sourceRows) { (py.baseAddress! + r * h).update(from: ps + s * h, count: h) }
+        } }
+        let out = Tensor(shape: x.shape, data: y, requiresGrad: recording(tape, x, source))
+        if out.requiresGrad {
+            tape!.record {
+                out.grad.withPointer { dy in
+                    if x.requiresGrad {
+                        var masked = [Float](UnsafeBufferPointer(start: dy, count: n * h))
+                        for r in rows { masked.withUnsafeMutableBufferPointer { ($0.baseAddress! + r * h).update(repeating: 0, count: h) } }
+                        masked.withUnsafeBufferPointer { x.accumulateGrad($0) }
+                    }
+                    if source.requiresGrad {
+                        source.withGrad { ds in
+                            for (r, s) in zip(rows, sourceRows) { Vectorized.addInPlace(ds + s * h, dy + r * h, count: h) }
+                        }
+                    }
+                }
+            }
+        }
+        return out
+    }
+}

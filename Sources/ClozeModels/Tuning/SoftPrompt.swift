@@ -1,0 +1,57 @@
+import Foundation
+import ClozeTensor
+
+/// Prompt tuning (Lester et al. 2021; PEFT `PROMPT_TUNING`): n trainable virtual-token embeddings
+/// prepended to every sequence (before [CLS]), with attention 1, token type 0, and position ids as
+/// transformers gives `inputs_embeds` (sequential over the widened sequence).
+public final class SoftPrompt {
+    /// [n, E] (E = the word-embedding width; ALBERT's embedding_size).
+    public let embeddings: Tensor
+    public var count: Int { embeddings.shape[0] }
+
+    public init(embeddings: Tensor) { self.embeddings = embeddings }
+
+    static func copyRows(_ rows: [Int], from table: Tensor, width e: Int, into data: inout [Float]) {
+        for (i, row) in rows.enumerated() { for j in 0..<e { data[i * e + j] = table.data[row * e + j] } }
+    }
+
+    public enum Initialization: Sendable, Equatable {
+        /// PEFT's RANDOM: nn.Embedding's N(0, 1).
+        case random
+        /// Embeddings of n vocabulary rows drawn uniformly (seeded) from the first `limit` ids (Lester et al.: 5,000).
+        case vocabulary(limit: Int)
+        /// PEFT's TEXT: the embeddings of these token ids, repeated / cut to n.
+        case tokens([Int32])
+    }
+
+    /// A fresh prompt of `count` tokens for `model`, seeded.
+    public convenience init(count: Int, model: any MaskedLanguageModel, initialization: Initialization, seed: UInt64) throws {
+        guard count >= 1 else { throw ModelError.input("a soft prompt needs at least 1 virtual token, got \(count)") }
+        guard let word = model.parameters.first(where: { $0.name.hasSuffix("embeddings.word_embeddings.weight") })?.tensor else {
+            throw ModelError.input("the model has no word-embedding table to size the soft prompt from")
+        }
+        let (V, E) = (word.shape[0], word.shape[1])
+        var rng = SeededRNG(seed: seed)
+        var data = [Float](repeating: 0, count: count * E)
+        switch initialization {
+        case .random:
+            for i in stride(from: 0, to: data.count, by: 2) {
+                // Box–Muller: two N(0, 1) values per draw.
+                let u1 = max(rng.nextUniform(), 1e-7), u2 = rng.nextUniform()
+                let r = (-2 * logf(u1)).squareRoot()
+                data[i] = r * cosf(2 * .pi * u2)
+                if i + 1 < data.count { data[i + 1] = r * sinf(2 * .pi * u2) }
+            }
+        case .vocabulary(let limit):
+            let l = Swift.min(Swift.max(limit, 1), V)
+            Self.copyRows((0..<count).map { _ in Int(rng.next() % UInt64(l)) }, from: word, width: E, into: &data)
+        case .tokens(let ids):
+            guard !ids.isEmpty else { throw ModelError.input("the soft prompt's init text has no tokens") }
+            if let bad = ids.first(where: { $0 < 0 || Int($0) >= V }) {
+                throw ModelError.input("soft prompt init token id \(bad) is outside the vocabulary of \(V)")
+            }
+            Self.copyRows((0..<count).map { Int(ids[$0 % ids.count]) }, from: word, width: E, into: &data)
+        }
+        self.init(embeddings: Tensor(shape: [count, E], data: data, requiresGrad: true, name: "prompt_embeddings"))
+    }
+}
