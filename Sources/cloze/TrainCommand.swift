@@ -165,13 +165,16 @@ struct TrainCommand: ParsableCommand {
     @Flag(help: "Save each seed's final classifier (HF layout, with the tokenizer files) under --out.") var save = false
     @Flag(help: "Save every trained pattern model (HF *ForMaskedLM layout plus cloze-pattern.json) under --out/seed-S/pattern-P-rep-R.")
     var savePatternModels = false
-    @Option(help: "What to train: full, bitfit (all biases), bitfit-subset (query and first-MLP biases), freeze:K (top K layers and the head), lora (LoRA adapters, base frozen). Applies to pattern models, distillation and fine-tuning; a classification head always trains.")
+    @Option(help: "What to train: full, bitfit (all biases), bitfit-subset (query and first-MLP biases), freeze:K (top K layers and the head), lora (LoRA adapters, base frozen), prompt (prompt tuning: virtual tokens before each input, base frozen). Applies to pattern models, distillation and fine-tuning; a classification head always trains.")
     var tuning = "full"
     @Option(name: .customLong("lora-r"), help: "LoRA rank (PEFT r).") var loraR = 8
     @Option(name: .customLong("lora-alpha"), help: "LoRA alpha (PEFT lora_alpha; scaling alpha/r).") var loraAlpha: Float = 16
     @Option(name: .customLong("lora-dropout"), help: "LoRA dropout on the adapter input (PEFT lora_dropout).") var loraDropout: Float = 0.1
     @Option(name: .customLong("lora-targets"), help: "Comma-separated module names to adapt (PEFT target_modules; default query,value, DistilBERT q_lin,v_lin).")
     var loraTargets: String?
+    @Option(name: .customLong("prompt-tokens"), help: "Prompt tuning: virtual tokens per input.") var promptTokens = 20
+    @Option(name: .customLong("prompt-init"), help: "Prompt tuning init: vocab (embeddings of random ids below 5000), random (N(0,1), PEFT RANDOM), or text:WORDS (PEFT TEXT).")
+    var promptInit = "vocab"
     @Option(help: "pet, or ipet (iterative pseudo-labelling of the --unlabeled pool; --k 0 for zero-shot iPET).") var method = "pet"
     @Option(name: .customLong("ipet-generations"), help: "iPET generations, the first included.") var ipetGenerations = 3
     @Option(name: .customLong("ipet-scale-factor"), help: "iPET: the labelled set grows by this factor per generation.") var ipetScaleFactor = 5.0
@@ -184,7 +187,8 @@ struct TrainCommand: ParsableCommand {
         let task = try common.loadTask()
         var o = try common.experimentOptions(task: task)
         let (policy, lora) = try tuningPolicy()
-        let methodLR: Float? = lora != nil ? 5e-4 : (policy == .biases || policy == .bitfitSubset ? 1e-3 : nil)
+        o.softPrompt = try softPrompt(try TokenizerVocabulary.load(directory: common.model))
+        let methodLR: Float? = o.softPrompt != nil ? 3e-3 : lora != nil ? 5e-4 : (policy == .biases || policy == .bitfitSubset ? 1e-3 : nil)
         o.training.maxSteps = steps; o.training.batchSize = batchSize; o.training.learningRate = lr ?? methodLR ?? 1e-5
         o.training.warmupSteps = warmup; o.training.alpha = alpha
         o.repetitions = repetitions; o.unlabeledCount = unlabeled; o.temperature = temperature
@@ -212,8 +216,24 @@ struct TrainCommand: ParsableCommand {
         try common.finish(PETExperiment(task: task, options: o, vocabulary: vocab).run())
     }
 
+    /// `--tuning prompt`'s virtual-token count and initialisation (nil for other methods).
+    func softPrompt(_ vocabulary: TokenizerVocabulary) throws -> (count: Int, initialization: SoftPrompt.Initialization)? {
+        guard tuning == "prompt" else { return nil }
+        guard promptTokens >= 1 else { throw ValidationError("--prompt-tokens must be ≥ 1") }
+        switch promptInit {
+        case "vocab": return (promptTokens, .vocabulary(limit: 5000))
+        case "random": return (promptTokens, .random)
+        case let t where t.hasPrefix("text:"):
+            let ids = vocabulary.tokenizer.encodeIDs(String(t.dropFirst(5)))
+            guard !ids.isEmpty else { throw ValidationError("--prompt-init text: gives no tokens") }
+            return (promptTokens, .tokens(ids))
+        default: throw ValidationError("--prompt-init: expected vocab, random or text:WORDS, got '\(promptInit)'")
+        }
+    }
+
     /// `--tuning` as a trainability policy, plus the LoRA settings for `lora` (base frozen).
     func tuningPolicy() throws -> (TrainabilityPolicy, LoRAConfig?) {
+        if tuning == "prompt" { return (.frozen, nil) }
         if tuning == "lora" {
             guard loraR >= 1, loraAlpha > 0, loraDropout >= 0 && loraDropout < 1 else {
                 throw ValidationError("--lora-r must be ≥ 1, --lora-alpha > 0, --lora-dropout in [0, 1)")
@@ -222,7 +242,7 @@ struct TrainCommand: ParsableCommand {
             return (.frozen, LoRAConfig(rank: loraR, alpha: loraAlpha, dropout: loraDropout, targetModules: targets))
         }
         guard let policy = TrainabilityPolicy(parsing: tuning) else {
-            throw ValidationError("--tuning: expected full, bitfit, bitfit-subset, freeze:K or lora, got '\(tuning)'")
+            throw ValidationError("--tuning: expected full, bitfit, bitfit-subset, freeze:K, lora or prompt, got '\(tuning)'")
         }
         return (policy, nil)
     }

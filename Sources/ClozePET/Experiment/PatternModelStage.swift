@@ -93,6 +93,9 @@ extension PETExperiment {
             let name = generation > 0 ? "g\(generation)-pattern-\(spec.index)-rep-\(rep)" : "pattern-\(spec.index)-rep-\(rep)"
             let path = (dir as NSString).appendingPathComponent("seed-\(data.seed)/\(name)")
             try PatternModelCheckpoint.save(model: model, info: info, to: path, tokenizerFrom: options.modelDirectory)
+            if model.softPrompt != nil {
+                try PEFTAdapterFile.savePrompt(model, baseModel: options.modelDirectory, to: (path as NSString).appendingPathComponent("adapter"))
+            }
             if let lora = options.lora {
                 try PEFTAdapterFile.saveLoRA(model, config: lora, baseModel: options.modelDirectory,
                                              to: (path as NSString).appendingPathComponent("adapter"))
@@ -107,6 +110,10 @@ extension PETExperiment {
 
     /// Attaches the configured adapters (LoRA) to a freshly loaded model, seeded per model.
     func attachAdapters(_ model: any MaskedLanguageModel, seed: UInt64) throws {
+        if let prompt = options.softPrompt {
+            model.softPrompt = try SoftPrompt(count: prompt.count, model: model, initialization: prompt.initialization,
+                                              seed: seed &+ 0x5072_6F6D)
+        }
         guard let lora = options.lora else { return }
         do { try LoRA.attach(to: model, config: lora, seed: seed &+ 0x4C6F_5241) } catch let e as ModelError {
             throw PETError(.badTaskDescriptor, "--lora-targets: \(e.description)")

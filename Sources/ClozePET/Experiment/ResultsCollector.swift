@@ -54,7 +54,8 @@ struct ResultsCollector {
             "k": o.k.map(String.init) ?? "split as is",
         ]
         if let a = t.alpha { s["alpha"] = "\(a)" }
-        s["tuning"] = o.lora == nil ? t.trainability.description : "lora"
+        s["tuning"] = o.lora != nil ? "lora" : o.softPrompt != nil ? "prompt" : t.trainability.description
+        if let p = o.softPrompt { s["promptTokens"] = "\(p.count)"; s["promptInit"] = "\(p.initialization)" }
         if let l = o.lora {
             s["loraRank"] = "\(l.rank)"; s["loraAlpha"] = "\(l.alpha)"; s["loraDropout"] = "\(l.dropout)"
             s["loraTargets"] = (l.targetModules ?? ["architecture default"]).joined(separator: ",")
