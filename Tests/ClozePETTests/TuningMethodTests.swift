@@ -1,0 +1,65 @@
+import ClozeModels
+import ClozeTensor
+import XCTest
+@testable import ClozePET
+
+/// PET training under each tuning method (tiny BERT, the PET-training fixture): only what the method
+/// trains changes, the rest of the checkpoint stays bit-identical, and the loss goes down.
+final class TuningMethodTests: XCTestCase {
+    typealias Parity = PETTrainingParityTests
+
+    func train(_ setUp: (inout PETTrainingConfig, any MaskedLanguageModel) throws -> Void)
+        throws -> (model: any MaskedLanguageModel, before: [String: [Float]], log: PETTrainingLog) {
+        let f = try JSONDecoder().decode(Parity.Fixture.self, from: fixture("pet_training.json"))
+        let (base, labelled, _) = try Parity(name: "setUp", testClosure: { _ in }).setUpTrainer(f, alpha: nil)
+        var trainer = base
+        trainer.config.maxSteps = 30
+        let model = trainer.scorer.model
+        try setUp(&trainer.config, model)
+        let before = Dictionary(uniqueKeysWithValues: model.baseParameters().map { ($0.name, $0.tensor.data) })
+        let log = try trainer.train(labelled)
+        return (model, before, log)
+    }
+
+    func changed(_ model: any MaskedLanguageModel, _ before: [String: [Float]]) -> Set<String> {
+        Set(model.baseParameters().filter { before[$0.name]! != $0.tensor.data }.map(\.name))
+    }
+
+    func testBitFitChangesOnlyBiases() throws {
+        let (model, before, log) = try train { c, _ in c.trainability = .biases; c.learningRate = 1e-2 }
+        let moved = changed(model, before)
+        XCTAssertFalse(moved.isEmpty)
+        XCTAssertTrue(moved.allSatisfy { $0.hasSuffix("bias") }, "\(moved.filter { !$0.hasSuffix("bias") })")
+        XCTAssertEqual(log.trainable.trainable, model.applyTrainability(.biases).count.trainable)
+        XCTAssertLessThan(log.stepLosses.suffix(5).reduce(0, +), log.stepLosses.prefix(5).reduce(0, +))
+    }
+
+    func testPartialFreezingChangesOnlyTheTopLayerAndHead() throws {
+        let (model, before, _) = try train { c, _ in c.trainability = .topLayers(1) }
+        let moved = changed(model, before)
+        XCTAssertTrue(moved.contains("bert.encoder.layer.1.attention.self.query.weight"))
+        XCTAssertTrue(moved.allSatisfy { $0.hasPrefix("bert.encoder.layer.1.") || $0.hasPrefix("cls.") }, "\(moved)")
+    }
+
+    func testLoRAAndPromptTuningLeaveTheCheckpointUntouched() throws {
+        let lora = try train { c, m in
+            c.trainability = .frozen; c.learningRate = 1e-2
+            try LoRA.attach(to: m, config: LoRAConfig(rank: 4, alpha: 8), seed: 1)
+        }
+        XCTAssertEqual(changed(lora.model, lora.before), [])
+        XCTAssertTrue(lora.model.linears.contains { ($0.adapter as? LoRAAdapter)?.b.data.contains { $0 != 0 } == true })
+        XCTAssertLessThan(lora.log.stepLosses.suffix(5).reduce(0, +), lora.log.stepLosses.prefix(5).reduce(0, +))
+        let prompt = try train { c, m in
+            c.trainability = .frozen; c.learningRate = 1e-2
+            m.softPrompt = try SoftPrompt(count: 4, model: m, initialization: .vocabulary(limit: 100), seed: 1)
+        }
+        XCTAssertEqual(changed(prompt.model, prompt.before), [])
+        XCTAssertEqual(prompt.log.trainable.trainable, 4 * prompt.model.config.hiddenSize)
+        XCTAssertLessThan(prompt.log.stepLosses.suffix(5).reduce(0, +), prompt.log.stepLosses.prefix(5).reduce(0, +))
+    }
+}
+
+extension MaskedLanguageModel {
+    /// The checkpoint's own tensors (no adapter or prompt tensors).
+    func baseParameters() -> [(name: String, tensor: Tensor)] { parameters.filter { role(of: $0.tensor).region != .adapter } }
+}
