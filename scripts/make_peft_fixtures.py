@@ -14,7 +14,7 @@ import os
 
 import torch
 import transformers
-from peft import LoraConfig, PromptTuningConfig, TaskType, get_peft_model
+from peft import IA3Config, LoraConfig, PromptTuningConfig, TaskType, get_peft_model
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MODELS = os.path.join(ROOT, "Tests", "Fixtures", "models")
@@ -25,18 +25,39 @@ ROWS = [4, 5, 6, 9, 30]        # vocabulary rows (verbalizer-like)
 TARGETS = [0, 2, 3, 1]
 
 
-def make(fixture, targets, r, alpha, seed):
+def make(fixture, targets, r, alpha, seed, dora=False):
+    config = LoraConfig(r=r, lora_alpha=alpha, lora_dropout=0.0, target_modules=targets, use_dora=dora)
+
+    def perturb(name, p, g):
+        if "lora_B" in name:
+            p.copy_(torch.randn(p.shape, generator=g) * 0.5)
+        elif "lora_magnitude_vector" in name:      # DoRA: move the magnitudes off ||W|| so they matter
+            p.mul_(1 + 0.3 * torch.randn(p.shape, generator=g))
+
+    adapted(fixture, config, perturb, seed, f"{fixture}-{'dora' if dora else 'lora'}")
+
+
+def make_ia3(fixture, seed, targets=None, feedforward=None):
+    config = IA3Config(target_modules=targets, feedforward_modules=feedforward)
+
+    def perturb(name, p, g):
+        if "ia3_l" in name:
+            p.copy_(1 + 0.3 * torch.randn(p.shape, generator=g))
+
+    adapted(fixture, config, perturb, seed, f"{fixture}-ia3")
+
+
+def adapted(fixture, config, perturb, seed, outname):
+    """Any PEFT method that wraps Linear layers: logits, loss, every adapter gradient, trainable count."""
     base = os.path.join(MODELS, fixture)
     golden = json.load(open(os.path.join(base, "golden.json")))
     model = transformers.AutoModelForMaskedLM.from_pretrained(base)
     torch.manual_seed(seed)
-    config = LoraConfig(r=r, lora_alpha=alpha, lora_dropout=0.0, target_modules=targets)
     peft_model = get_peft_model(model, config)
     g = torch.Generator().manual_seed(seed + 1)
     with torch.no_grad():
         for name, p in peft_model.named_parameters():
-            if "lora_B" in name:
-                p.copy_(torch.randn(p.shape, generator=g) * 0.5)
+            perturb(name, p, g)
     peft_model.eval()
     b, t = golden["batch"], golden["seqLen"]
     ids = torch.tensor(golden["inputIds"]).view(b, t)
@@ -50,10 +71,11 @@ def make(fixture, targets, r, alpha, seed):
     grads = {}
     for name, p in peft_model.named_parameters():
         if p.requires_grad:
-            # base_model.model.<module>.lora_A.default.weight -> the saved name (no adapter name)
-            saved = name.replace(".default", "")
+            # base_model.model.<module>.lora_A.default.weight -> the saved name (no adapter name);
+            # DoRA's magnitude is saved as <module>.lora_magnitude_vector (no ".weight")
+            saved = name.replace(".default", "").replace("lora_magnitude_vector.weight", "lora_magnitude_vector")
             grads[saved] = p.grad.flatten().tolist()
-    out = os.path.join(OUT, f"{fixture}-lora")
+    out = os.path.join(OUT, outname)
     peft_model.save_pretrained(out)
     with open(os.path.join(out, "lora.json"), "w") as f:
         json.dump({"base": f"Tests/Fixtures/models/{fixture}", "positions": POSITIONS, "rows": ROWS, "targets": TARGETS,
@@ -95,6 +117,11 @@ if __name__ == "__main__":
     os.makedirs(OUT, exist_ok=True)
     make("tiny-bert", ["query", "value"], r=4, alpha=8, seed=11)
     make("tiny-roberta", ["query", "key", "value", "dense"], r=2, alpha=5, seed=12)
+    make("tiny-bert", ["query", "value"], r=4, alpha=8, seed=15, dora=True)
+    make("tiny-roberta", ["query", "key", "value", "dense"], r=2, alpha=5, seed=16, dora=True)
+    make_ia3("tiny-bert", seed=17)
+    make_ia3("tiny-roberta", seed=18)
+    make_ia3("tiny-distilbert", seed=19, targets=["k_lin", "v_lin", "lin2"], feedforward=["lin2"])
     make_prompt("tiny-bert", 3, seed=13)
     make_prompt("tiny-roberta", 4, seed=14)
     for d in os.listdir(OUT):

@@ -199,7 +199,11 @@ public class TransformerMaskedLM: MaskedLanguageModel {
         var seen = Set<String>()
         // A model saved with adapters attached is saved merged (a plain checkpoint any loader reads).
         var merged: [ObjectIdentifier: [Float]] = [:]
-        for l in linears { if let a = l.adapter { merged[ObjectIdentifier(l.weight)] = a.mergedWeight(l) } }
+        for l in linears {
+            guard let a = l.adapter else { continue }
+            merged[ObjectIdentifier(l.weight)] = a.mergedWeight(l)
+            if let b = l.bias, let mb = a.mergedBias(l) { merged[ObjectIdentifier(b)] = mb }
+        }
         for (name, t) in baseParameters + extra {
             var saved = name
             if mlmHead == nil, name.hasPrefix(prefix) { saved = String(name.dropFirst(prefix.count)) }

@@ -5,21 +5,10 @@ import ClozeTensor
 /// LoRA on the Linear injection point, against Hugging Face PEFT (Tests/Fixtures/peft, written by
 /// scripts/make_peft_fixtures.py with peft's own injection and save_pretrained).
 final class LoRATests: XCTestCase {
-    static let peft = Fixtures.packageRoot.appendingPathComponent("Tests/Fixtures/peft").path
-
-    func fixture(_ name: String) throws -> [String: Any] {
-        let data = try XCTUnwrap(FileManager.default.contents(atPath: "\(Self.peft)/\(name)/lora.json"),
-                                 "run /tmp/venv/bin/python scripts/make_peft_fixtures.py")
-        return try JSONSerialization.jsonObject(with: data) as! [String: Any]
-    }
-
-    /// Verbalizer-style logits and the CE loss at the fixture's positions, recorded on `tape`.
+    static let peft = PEFTFixture.directory
+    func fixture(_ name: String) throws -> [String: Any] { try PEFTFixture.json(name) }
     func forward(_ model: any MaskedLanguageModel, base: String, _ f: [String: Any], tape: Tape?) throws -> (logits: Tensor, loss: Tensor) {
-        let batch = try Fixtures.batch(try Fixtures.json("\(base)/golden.json"))
-        var rng: SeededRNG? = nil
-        let h = try model.encode(batch, training: false, rng: &rng, tape: tape)
-        let logits = try model.mlmLogits(hidden: h, positions: Fixtures.ints(f["positions"]), vocabularyRows: Fixtures.ints(f["rows"]), tape: tape)
-        return (logits, Ops.crossEntropy(logits, targets: Fixtures.ints(f["targets"]), tape: tape))
+        try PEFTFixture.forward(model, base: base, f, tape: tape)
     }
 
     func testPEFTAdapterLogitsGradientsAndCountsMatchPEFT() throws {

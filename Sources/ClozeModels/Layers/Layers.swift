@@ -48,9 +48,18 @@ struct ParameterBuilder {
 public protocol LinearAdapter: AnyObject {
     /// Hugging Face PEFT-style names of the adapter's own tensors, relative to the Linear's module.
     var parameters: [(name: String, tensor: Tensor)] { get }
-    func apply(x: Tensor, base: Tensor, linear: Linear, training: Bool, rng: inout SeededRNG?, tape: Tape?) -> Tensor
+    /// The adapted layer's output. The adapter computes the base projection itself, because methods
+    /// differ in where they act: LoRA adds to it, (IA)³ rescales its input or output, DoRA rescales
+    /// it without the bias.
+    func forward(_ x: Tensor, linear: Linear, training: Bool, rng: inout SeededRNG?, tape: Tape?) -> Tensor
     /// W with the adapter folded in ([out, in]), for saving or merging.
     func mergedWeight(_ linear: Linear) -> [Float]
+    /// b with the adapter folded in (nil when the layer has none).
+    func mergedBias(_ linear: Linear) -> [Float]?
+}
+
+extension LinearAdapter {
+    public func mergedBias(_ linear: Linear) -> [Float]? { linear.bias?.data }
 }
 
 /// y = x Wᵀ + b, PyTorch layout W [out, in]. A class so that adapters can be injected after loading.
@@ -76,9 +85,8 @@ public final class Linear {
 
     /// `training` and `rng` reach the adapter (LoRA dropout); the base projection has none.
     public func forward(_ x: Tensor, training: Bool, rng: inout SeededRNG?, tape: Tape?) -> Tensor {
-        let base = Ops.linear(x, weight: weight, bias: bias, tape: tape)
-        guard let adapter else { return base }
-        return adapter.apply(x: x, base: base, linear: self, training: training, rng: &rng, tape: tape)
+        guard let adapter else { return Ops.linear(x, weight: weight, bias: bias, tape: tape) }
+        return adapter.forward(x, linear: self, training: training, rng: &rng, tape: tape)
     }
 }
 

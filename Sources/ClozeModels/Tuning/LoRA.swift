@@ -11,6 +11,9 @@ public struct LoRAConfig: Sendable, Equatable {
     public var targetModules: [String]?
     /// PEFT `use_rslora`: scale alpha/sqrt(r) instead of alpha/r.
     public var useRSLoRA = false
+    /// PEFT `use_dora`: DoRA (Liu et al. 2024) — a learned magnitude per output row times the
+    /// direction (W + s·B·A) / ‖W + s·B·A‖.
+    public var useDoRA = false
     public init(rank: Int = 8, alpha: Float = 8, dropout: Float = 0, targetModules: [String]? = nil) {
         self.rank = rank; self.alpha = alpha; self.dropout = dropout; self.targetModules = targetModules
     }
@@ -28,38 +31,62 @@ public struct LoRAConfig: Sendable, Equatable {
 }
 
 /// y = x·Wᵀ + b + s·(dropout(x)·Aᵀ)·Bᵀ with A [r, in], B [out, r], s = alpha/r (PEFT `lora.Linear`).
+/// With a magnitude m [out] it is DoRA, as PEFT computes it: y = (m/n)·(x·Wᵀ + s·x·Aᵀ·Bᵀ) + b where
+/// n = ‖W + s·B·A‖ per output row, treated as a constant (DoRA §4.3: no gradient through the norm).
 /// Backward comes from the ops: no dW GEMM while W is frozen; dA, dB, dX are rank-r GEMMs.
 public final class LoRAAdapter: LinearAdapter {
     public let a: Tensor
     public let b: Tensor
     public let scaling: Float
     public let dropout: Float
-    /// True while s·B·A is folded into the Linear's weight (the adapter then adds nothing).
+    /// DoRA's magnitude vector [out] (PEFT `lora_magnitude_vector`); nil = plain LoRA.
+    public let magnitude: Tensor?
+    /// True while the update is folded into the Linear's weight (the adapter then adds nothing).
     public private(set) var merged = false
+    /// DoRA cannot subtract its update back out exactly: the weight before merging.
+    private var weightBeforeMerge: [Float]?
 
-    public init(a: Tensor, b: Tensor, scaling: Float, dropout: Float) {
-        self.a = a; self.b = b; self.scaling = scaling; self.dropout = dropout
+    public init(a: Tensor, b: Tensor, scaling: Float, dropout: Float, magnitude: Tensor? = nil) {
+        self.a = a; self.b = b; self.scaling = scaling; self.dropout = dropout; self.magnitude = magnitude
     }
 
     /// PEFT's default init: A ~ kaiming_uniform(a=√5) = U(−1/√in, 1/√in), B = 0, so the adapted model
-    /// starts equal to the base model.
+    /// starts equal to the base model; DoRA's magnitude starts at ‖W‖ per row.
     public convenience init(linear: Linear, config: LoRAConfig, rng: inout SeededRNG) {
         let bound = 1 / Float(linear.inFeatures).squareRoot()
         let values = (0..<(config.rank * linear.inFeatures)).map { _ in (rng.nextUniform() * 2 - 1) * bound }
+        let magnitude = config.useDoRA
+            ? Tensor(shape: [linear.outFeatures], data: LoRAAdapter.rowNorms(linear.weight.data, columns: linear.inFeatures),
+                     requiresGrad: true, name: linear.name + ".lora_magnitude_vector")
+            : nil
         self.init(a: Tensor(shape: [config.rank, linear.inFeatures], data: values, requiresGrad: true, name: linear.name + ".lora_A.weight"),
                   b: Tensor(zeros: [linear.outFeatures, config.rank], requiresGrad: true, name: linear.name + ".lora_B.weight"),
-                  scaling: config.scaling, dropout: config.dropout)
+                  scaling: config.scaling, dropout: config.dropout, magnitude: magnitude)
     }
 
     public var rank: Int { a.shape[0] }
-    public var parameters: [(name: String, tensor: Tensor)] { [("lora_A.weight", a), ("lora_B.weight", b)] }
+    public var isDoRA: Bool { magnitude != nil }
+    public var parameters: [(name: String, tensor: Tensor)] {
+        [("lora_A.weight", a), ("lora_B.weight", b)] + (magnitude.map { [("lora_magnitude_vector", $0)] } ?? [])
+    }
 
-    public func apply(x: Tensor, base: Tensor, linear: Linear, training: Bool, rng: inout SeededRNG?, tape: Tape?) -> Tensor {
-        guard !merged else { return base }
-        let dropped = training && dropout > 0 && rng != nil ? Ops.dropout(x, p: dropout, rng: &rng, tape: tape) : x
+    public func forward(_ x: Tensor, linear: Linear, training: Bool, rng: inout SeededRNG?, tape: Tape?) -> Tensor {
+        guard !merged else { return Ops.linear(x, weight: linear.weight, bias: linear.bias, tape: tape) }
+        let dropping = training && dropout > 0 && rng != nil
+        let dropped = dropping ? Ops.dropout(x, p: dropout, rng: &rng, tape: tape) : x
         let down = Ops.linear(dropped, weight: a, bias: nil, tape: tape)     // [N, r]
         let up = Ops.linear(down, weight: b, bias: nil, tape: tape)          // [N, out]
-        return Ops.addScaled(base, up, alpha: 1, beta: scaling, tape: tape)
+        guard let magnitude else {
+            return Ops.addScaled(Ops.linear(x, weight: linear.weight, bias: linear.bias, tape: tape), up, alpha: 1, beta: scaling, tape: tape)
+        }
+        let norm = weightNorm(linear)
+        let direction = Ops.linear(dropped, weight: linear.weight, bias: nil, tape: tape)
+        let combined = Ops.addScaled(direction, up, alpha: 1, beta: scaling, tape: tape)
+        guard dropping else { return Ops.scaleColumns(combined, by: magnitude, dividedBy: norm, plus: linear.bias, tape: tape) }
+        // PEFT with active dropout: base(x) + (m/n − 1)·dropout(x)·Wᵀ + (m/n)·s·lora(dropout(x)).
+        let base = Ops.linear(x, weight: linear.weight, bias: linear.bias, tape: tape)
+        let rescaled = Ops.scaleColumns(combined, by: magnitude, dividedBy: norm, tape: tape)
+        return Ops.add(Ops.addScaled(base, direction, alpha: 1, beta: -1, tape: tape), rescaled, tape: tape)
     }
 
     /// s·B·A [out, in].
@@ -67,20 +94,41 @@ public final class LoRAAdapter: LinearAdapter {
         Ops.matmul(b, a, transposeA: false, transposeB: false, batch: 1, tape: nil).data.map { $0 * scaling }
     }
 
-    public func mergedWeight(_ linear: Linear) -> [Float] {
-        merged ? linear.weight.data : zip(linear.weight.data, delta()).map { $0 + $1 }
+    /// ‖W + s·B·A‖ per output row (DoRA's n; a constant for the gradient).
+    func weightNorm(_ linear: Linear) -> [Float] {
+        Self.rowNorms(zip(linear.weight.data, delta()).map { $0 + $1 }, columns: linear.inFeatures)
     }
 
-    /// Folds s·B·A into W (inference without the extra GEMMs); `unmerge` takes it out again.
+    static func rowNorms(_ w: [Float], columns: Int) -> [Float] {
+        w.withUnsafeBufferPointer { p in
+            (0..<(w.count / columns)).map { r in Vectorized.dot(p.baseAddress! + r * columns, p.baseAddress! + r * columns, count: columns).squareRoot() }
+        }
+    }
+
+    public func mergedWeight(_ linear: Linear) -> [Float] {
+        if merged { return linear.weight.data }
+        var w = zip(linear.weight.data, delta()).map { $0 + $1 }
+        guard let magnitude else { return w }
+        let n = Self.rowNorms(w, columns: linear.inFeatures), cols = linear.inFeatures
+        for r in 0..<linear.outFeatures {
+            let f = magnitude.data[r] / n[r]
+            for c in 0..<cols { w[r * cols + c] *= f }
+        }
+        return w
+    }
+
+    /// Folds the update into W (inference without the extra GEMMs); `unmerge` takes it out again.
     public func merge(into linear: Linear) {
         guard !merged else { return }
+        if isDoRA { weightBeforeMerge = linear.weight.data }
         linear.weight.data = mergedWeight(linear)
         merged = true
     }
 
     public func unmerge(from linear: Linear) {
         guard merged else { return }
-        linear.weight.data = zip(linear.weight.data, delta()).map { $0 - $1 }
+        if let w = weightBeforeMerge { linear.weight.data = w } else { linear.weight.data = zip(linear.weight.data, delta()).map { $0 - $1 } }
+        weightBeforeMerge = nil
         merged = false
     }
 }
@@ -105,7 +153,7 @@ public enum LoRA {
     /// Folds every LoRA adapter into its weight and removes it (a plain model again).
     public static func mergeAndUnload(_ model: any MaskedLanguageModel) {
         for linear in model.linears {
-            guard let lora = linear.adapter as? LoRAAdapter else { continue }
+            guard let lora = linear.adapter as? LoRAAdapter else { continue }  // (DoRA included)
             lora.merge(into: linear)
             linear.adapter = nil
         }
