@@ -148,24 +148,24 @@ struct TrainCommand: ParsableCommand {
     @OptionGroup var common: TaskOptions
     @Option(help: "Training steps per pattern model.") var steps = 250
     @Option(name: .customLong("batch-size")) var batchSize = 4
-    @Option(help: "Learning rate (default 1e-5; 5e-4 with --tuning lora, 1e-3 with bitfit / bitfit-subset).") var lr: Float?
+    @Option(help: "Learning rate (default 1e-5; 5e-4 with --tuning lora / dora, 3e-3 with prompt / ia3, 1e-3 with bitfit / bitfit-subset).") var lr: Float?
     @Option(help: "Warmup steps.") var warmup = 0
     @Option(help: "Repetitions per pattern.") var repetitions = 1
     @Option(help: "Auxiliary MLM loss weight (PET alpha, e.g. 0.9999); needs --unlabeled.") var alpha: Float?
     @Option(help: "Unlabelled pool size (from the task's pool, or --pool FILE) for ensembling and distillation.") var unlabeled = 0
     @Option(name: .customLong("distill-steps")) var distillSteps = 500
     @Option(name: .customLong("distill-batch-size")) var distillBatchSize = 16
-    @Option(name: .customLong("distill-lr"), help: "Distillation learning rate (default 5e-5; as --lr with lora / bitfit).") var distillLR: Float?
+    @Option(name: .customLong("distill-lr"), help: "Distillation learning rate (default 5e-5; as --lr with adapter methods and bitfit).") var distillLR: Float?
     @Option(help: "Distillation temperature.") var temperature: Float = 2
     @Option(name: .customLong("fine-tune-steps")) var fineTuneSteps = 250
-    @Option(name: .customLong("fine-tune-lr"), help: "Fine-tuning baseline learning rate (default 1e-5; as --lr with lora / bitfit).") var fineTuneLR: Float?
+    @Option(name: .customLong("fine-tune-lr"), help: "Fine-tuning baseline learning rate (default 1e-5; as --lr with adapter methods and bitfit).") var fineTuneLR: Float?
     @Flag(name: .customLong("no-zero-shot")) var noZeroShot = false
     @Flag(name: .customLong("no-fine-tune")) var noFineTune = false
     @Flag(name: .customLong("no-distill")) var noDistill = false
     @Flag(help: "Save each seed's final classifier (HF layout, with the tokenizer files) under --out.") var save = false
     @Flag(help: "Save every trained pattern model (HF *ForMaskedLM layout plus cloze-pattern.json) under --out/seed-S/pattern-P-rep-R.")
     var savePatternModels = false
-    @Option(help: "What to train: full, bitfit (all biases), bitfit-subset (query and first-MLP biases), freeze:K (top K layers and the head), lora (LoRA adapters, base frozen), prompt (prompt tuning: virtual tokens before each input, base frozen). Applies to pattern models, distillation and fine-tuning; a classification head always trains.")
+    @Option(help: "What to train: full, bitfit (all biases), bitfit-subset (query and first-MLP biases), freeze:K (top K layers and the head), lora (LoRA adapters, base frozen), dora (DoRA: LoRA with learned magnitudes), ia3 ((IA)³ scaling vectors on key, value and the feed-forward output; --lora-targets overrides), prompt (prompt tuning: virtual tokens before each input, base frozen). Applies to pattern models, distillation and fine-tuning; a classification head always trains.")
     var tuning = "full"
     @Option(name: .customLong("lora-r"), help: "LoRA rank (PEFT r).") var loraR = 8
     @Option(name: .customLong("lora-alpha"), help: "LoRA alpha (PEFT lora_alpha; scaling alpha/r).") var loraAlpha: Float = 16
@@ -187,8 +187,11 @@ struct TrainCommand: ParsableCommand {
         let task = try common.loadTask()
         var o = try common.experimentOptions(task: task)
         let (policy, lora) = try tuningPolicy()
+        if tuning == "ia3" {
+            o.ia3 = IA3Config(targetModules: loraTargets.map { $0.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) } })
+        }
         o.softPrompt = try softPrompt(try TokenizerVocabulary.load(directory: common.model))
-        let methodLR: Float? = o.softPrompt != nil ? 3e-3 : lora != nil ? 5e-4 : (policy == .biases || policy == .bitfitSubset ? 1e-3 : nil)
+        let methodLR: Float? = o.softPrompt != nil || o.ia3 != nil ? 3e-3 : lora != nil ? 5e-4 : (policy == .biases || policy == .bitfitSubset ? 1e-3 : nil)
         o.training.maxSteps = steps; o.training.batchSize = batchSize; o.training.learningRate = lr ?? methodLR ?? 1e-5
         o.training.warmupSteps = warmup; o.training.alpha = alpha
         o.repetitions = repetitions; o.unlabeledCount = unlabeled; o.temperature = temperature
@@ -233,16 +236,18 @@ struct TrainCommand: ParsableCommand {
 
     /// `--tuning` as a trainability policy, plus the LoRA settings for `lora` (base frozen).
     func tuningPolicy() throws -> (TrainabilityPolicy, LoRAConfig?) {
-        if tuning == "prompt" { return (.frozen, nil) }
-        if tuning == "lora" {
+        if tuning == "prompt" || tuning == "ia3" { return (.frozen, nil) }
+        if tuning == "lora" || tuning == "dora" {
             guard loraR >= 1, loraAlpha > 0, loraDropout >= 0 && loraDropout < 1 else {
                 throw ValidationError("--lora-r must be ≥ 1, --lora-alpha > 0, --lora-dropout in [0, 1)")
             }
             let targets = loraTargets.map { $0.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) } }
-            return (.frozen, LoRAConfig(rank: loraR, alpha: loraAlpha, dropout: loraDropout, targetModules: targets))
+            var config = LoRAConfig(rank: loraR, alpha: loraAlpha, dropout: loraDropout, targetModules: targets)
+            config.useDoRA = tuning == "dora"
+            return (.frozen, config)
         }
         guard let policy = TrainabilityPolicy(parsing: tuning) else {
-            throw ValidationError("--tuning: expected full, bitfit, bitfit-subset, freeze:K, lora or prompt, got '\(tuning)'")
+            throw ValidationError("--tuning: expected full, bitfit, bitfit-subset, freeze:K, lora, dora, ia3 or prompt, got '\(tuning)'")
         }
         return (policy, nil)
     }

@@ -57,6 +57,27 @@ final class TuningMethodTests: XCTestCase {
         XCTAssertEqual(prompt.log.trainable.trainable, 4 * prompt.model.config.hiddenSize)
         XCTAssertLessThan(prompt.log.stepLosses.suffix(5).reduce(0, +), prompt.log.stepLosses.prefix(5).reduce(0, +))
     }
+
+    func testDoRAAndIA3TrainOnlyTheirOwnTensors() throws {
+        let dora = try train { c, m in
+            c.trainability = .frozen; c.learningRate = 1e-2
+            var config = LoRAConfig(rank: 4, alpha: 8)
+            config.useDoRA = true
+            try LoRA.attach(to: m, config: config, seed: 1)
+        }
+        XCTAssertEqual(changed(dora.model, dora.before), [])
+        let adapters = dora.model.linears.compactMap { $0.adapter as? LoRAAdapter }
+        XCTAssertTrue(adapters.contains { a in zip(a.magnitude!.data, LoRAAdapter.rowNorms(dora.model.linears.first { $0.adapter === a }!.weight.data, columns: a.a.shape[1])).contains { abs($0 - $1) > 1e-4 } },
+                      "the magnitudes trained")
+        XCTAssertLessThan(dora.log.stepLosses.suffix(5).reduce(0, +), dora.log.stepLosses.prefix(5).reduce(0, +))
+        let ia3 = try train { c, m in
+            c.trainability = .frozen; c.learningRate = 3e-2
+            try IA3.attach(to: m, config: IA3Config())
+        }
+        XCTAssertEqual(changed(ia3.model, ia3.before), [])
+        XCTAssertTrue(ia3.model.linears.contains { ($0.adapter as? IA3Adapter)?.scale.data.contains { $0 != 1 } == true })
+        XCTAssertLessThan(ia3.log.stepLosses.suffix(5).reduce(0, +), ia3.log.stepLosses.prefix(5).reduce(0, +))
+    }
 }
 
 extension MaskedLanguageModel {

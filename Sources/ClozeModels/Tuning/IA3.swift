@@ -25,7 +25,8 @@ public struct IA3Config: Sendable, Equatable {
 
     func resolved(_ architecture: Architecture) -> (targets: [String], feedforward: [String]) {
         let d = Self.defaults(architecture)
-        return (targetModules ?? d.targets, feedforwardModules ?? (targetModules == nil ? d.feedforward : []))
+        let targets = targetModules ?? d.targets
+        return (targets, feedforwardModules ?? d.feedforward.filter { targets.contains($0) })
     }
 }
 

@@ -99,7 +99,7 @@ public final class LoRAAdapter: LinearAdapter {
         Self.rowNorms(zip(linear.weight.data, delta()).map { $0 + $1 }, columns: linear.inFeatures)
     }
 
-    static func rowNorms(_ w: [Float], columns: Int) -> [Float] {
+    public static func rowNorms(_ w: [Float], columns: Int) -> [Float] {
         w.withUnsafeBufferPointer { p in
             (0..<(w.count / columns)).map { r in Vectorized.dot(p.baseAddress! + r * columns, p.baseAddress! + r * columns, count: columns).squareRoot() }
         }

@@ -18,6 +18,8 @@ public struct PETExperimentOptions {
     public var training = PETTrainingConfig()
     /// LoRA adapters on every pattern model and classifier (base frozen through the stages' trainability).
     public var lora: LoRAConfig?
+    /// (IA)³ vectors on every pattern model and classifier (base frozen likewise).
+    public var ia3: IA3Config?
     /// Prompt tuning: this many virtual tokens before every input, initialised as given.
     public var softPrompt: (count: Int, initialization: SoftPrompt.Initialization)?
     public var maxLength: Int?

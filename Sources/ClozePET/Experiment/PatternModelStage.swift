@@ -100,6 +100,9 @@ extension PETExperiment {
                 try PEFTAdapterFile.saveLoRA(model, config: lora, baseModel: options.modelDirectory,
                                              to: (path as NSString).appendingPathComponent("adapter"))
             }
+            if options.ia3 != nil {
+                try PEFTAdapterFile.saveIA3(model, baseModel: options.modelDirectory, to: (path as NSString).appendingPathComponent("adapter"))
+            }
         }
         let poolLogits = spec.pool.isEmpty ? [] : try state.timed("unlabelled logits") {
             try scorer.predict(spec.pool, batchSize: options.evalBatchSize, padID: pad, progress: bar("pool p\(spec.index)", spec.pool.count))
@@ -108,11 +111,16 @@ extension PETExperiment {
                                   testLogits: logits, poolLogits: poolLogits, score: s)
     }
 
-    /// Attaches the configured adapters (LoRA) to a freshly loaded model, seeded per model.
+    /// Attaches the configured adapters (LoRA / DoRA, (IA)³, soft prompt) to a freshly loaded model, seeded per model.
     func attachAdapters(_ model: any MaskedLanguageModel, seed: UInt64) throws {
         if let prompt = options.softPrompt {
             model.softPrompt = try SoftPrompt(count: prompt.count, model: model, initialization: prompt.initialization,
                                               seed: seed &+ 0x5072_6F6D)
+        }
+        if let ia3 = options.ia3 {
+            do { try IA3.attach(to: model, config: ia3) } catch let e as ModelError {
+                throw PETError(.badTaskDescriptor, "--lora-targets: \(e.description)")
+            }
         }
         guard let lora = options.lora else { return }
         do { try LoRA.attach(to: model, config: lora, seed: seed &+ 0x4C6F_5241) } catch let e as ModelError {

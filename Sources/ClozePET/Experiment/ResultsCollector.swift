@@ -54,7 +54,8 @@ struct ResultsCollector {
             "k": o.k.map(String.init) ?? "split as is",
         ]
         if let a = t.alpha { s["alpha"] = "\(a)" }
-        s["tuning"] = o.lora != nil ? "lora" : o.softPrompt != nil ? "prompt" : t.trainability.description
+        s["tuning"] = o.lora.map { $0.useDoRA ? "dora" : "lora" } ?? (o.ia3 != nil ? "ia3" : o.softPrompt != nil ? "prompt" : t.trainability.description)
+        if let c = o.ia3 { s["ia3Targets"] = (c.targetModules ?? ["architecture default"]).joined(separator: ",") }
         if let p = o.softPrompt { s["promptTokens"] = "\(p.count)"; s["promptInit"] = "\(p.initialization)" }
         if let l = o.lora {
             s["loraRank"] = "\(l.rank)"; s["loraAlpha"] = "\(l.alpha)"; s["loraDropout"] = "\(l.dropout)"
