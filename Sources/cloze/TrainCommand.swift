@@ -188,7 +188,7 @@ struct TrainCommand: ParsableCommand {
         var o = try common.experimentOptions(task: task)
         let (policy, lora) = try tuningPolicy()
         if tuning == "ia3" {
-            o.ia3 = IA3Config(targetModules: loraTargets.map { $0.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) } })
+            o.ia3 = IA3Config(targetModules: targetModules)
         }
         o.softPrompt = try softPrompt(try TokenizerVocabulary.load(directory: common.model))
         let methodLR: Float? = o.softPrompt != nil || o.ia3 != nil ? 3e-3 : lora != nil ? 5e-4 : (policy == .biases || policy == .bitfitSubset ? 1e-3 : nil)
@@ -234,6 +234,11 @@ struct TrainCommand: ParsableCommand {
         }
     }
 
+    /// `--lora-targets` as a list (nil = the method's per-architecture default).
+    var targetModules: [String]? {
+        loraTargets.map { $0.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) } }
+    }
+
     /// `--tuning` as a trainability policy, plus the LoRA settings for `lora` (base frozen).
     func tuningPolicy() throws -> (TrainabilityPolicy, LoRAConfig?) {
         if tuning == "prompt" || tuning == "ia3" { return (.frozen, nil) }
@@ -241,8 +246,7 @@ struct TrainCommand: ParsableCommand {
             guard loraR >= 1, loraAlpha > 0, loraDropout >= 0 && loraDropout < 1 else {
                 throw ValidationError("--lora-r must be ≥ 1, --lora-alpha > 0, --lora-dropout in [0, 1)")
             }
-            let targets = loraTargets.map { $0.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) } }
-            var config = LoRAConfig(rank: loraR, alpha: loraAlpha, dropout: loraDropout, targetModules: targets)
+            var config = LoRAConfig(rank: loraR, alpha: loraAlpha, dropout: loraDropout, targetModules: targetModules)
             config.useDoRA = tuning == "dora"
             return (.frozen, config)
         }

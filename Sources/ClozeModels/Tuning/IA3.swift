@@ -76,11 +76,7 @@ public enum IA3 {
         if let stray = feedforward.first(where: { !targets.contains($0) }) {
             throw ModelError.input("(IA)³ feed-forward module '\(stray)' is not among the target modules \(targets)")
         }
-        let chosen = model.linears.filter { LoRAConfig.matches($0.name, targets) }
-        guard !chosen.isEmpty else {
-            let examples = model.linears.prefix(8).map(\.name).joined(separator: ", ")
-            throw ModelError.input("(IA)³ target modules \(targets) match no linear layer of this \(model.config.architecture.rawValue) model; its layers are named like \(examples)")
-        }
+        let chosen = try model.linears(matching: targets, method: "(IA)³")
         for linear in chosen {
             linear.adapter = IA3Adapter(linear: linear, isFeedforward: LoRAConfig.matches(linear.name, feedforward))
         }

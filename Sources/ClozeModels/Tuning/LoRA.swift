@@ -133,6 +133,19 @@ public final class LoRAAdapter: LinearAdapter {
     }
 }
 
+extension MaskedLanguageModel {
+    /// The Linears whose names match PEFT-style target suffixes; throws when none does, naming the
+    /// layers that exist.
+    func linears(matching targets: [String], method: String) throws -> [Linear] {
+        let chosen = linears.filter { LoRAConfig.matches($0.name, targets) }
+        guard !chosen.isEmpty else {
+            let examples = linears.prefix(8).map(\.name).joined(separator: ", ")
+            throw ModelError.input("\(method) target modules \(targets) match no linear layer of this \(config.architecture.rawValue) model; its layers are named like \(examples)")
+        }
+        return chosen
+    }
+}
+
 public enum LoRA {
     /// Attaches a fresh LoRA adapter (seeded PEFT init) to every Linear matching the targets.
     /// Returns the adapted module names; throws when nothing matches (with the names that exist).
@@ -141,11 +154,7 @@ public enum LoRA {
         let targets = config.targetModules ?? LoRAConfig.defaultTargets(model.config.architecture)
         guard config.rank >= 1 else { throw ModelError.input("LoRA rank must be ≥ 1, got \(config.rank)") }
         var rng = SeededRNG(seed: seed)
-        let chosen = model.linears.filter { LoRAConfig.matches($0.name, targets) }
-        guard !chosen.isEmpty else {
-            let examples = model.linears.prefix(8).map(\.name).joined(separator: ", ")
-            throw ModelError.input("LoRA target modules \(targets) match no linear layer of this \(model.config.architecture.rawValue) model; its layers are named like \(examples)")
-        }
+        let chosen = try model.linears(matching: targets, method: "LoRA")
         for linear in chosen { linear.adapter = LoRAAdapter(linear: linear, config: config, rng: &rng) }
         return chosen.map(\.name)
     }

@@ -177,8 +177,7 @@ public enum PEFTAdapterFile {
     /// Reads a PEFT IA3 directory (tensors `base_model.model.<module>.ia3_l`, [out, 1] or [1, in] for
     /// the feed-forward modules). Returns how many modules it adapts.
     static func loadIA3(from directory: String, into model: any MaskedLanguageModel, config o: [String: JSONValue], configPath: String) throws -> Int {
-        if case .bool(true)? = o["fan_in_fan_out"] { throw ModelError.config(file: configPath, message: "fan_in_fan_out (GPT-2 Conv1D layout) does not apply to these models") }
-        if case .array(let m)? = o["modules_to_save"], !m.isEmpty { throw ModelError.config(file: configPath, message: "modules_to_save is not supported yet") }
+        try rejectUnsupportedLayerOptions(o, path: configPath)
         let weightsPath = (directory as NSString).appendingPathComponent(weightsName)
         let file = try SafeTensorsFile(path: weightsPath)
         let byName = Dictionary(uniqueKeysWithValues: model.linears.map { ($0.name, $0) })
@@ -204,6 +203,16 @@ public enum PEFTAdapterFile {
         return checked.count
     }
 
+    /// Options of a Linear-wrapping PEFT config (LORA, IA3) that Cloze does not support.
+    static func rejectUnsupportedLayerOptions(_ o: [String: JSONValue], path: String) throws {
+        if case .bool(true)? = o["fan_in_fan_out"] {
+            throw ModelError.config(file: path, message: "fan_in_fan_out (GPT-2 Conv1D layout) does not apply to these models")
+        }
+        if case .array(let m)? = o["modules_to_save"], !m.isEmpty {
+            throw ModelError.config(file: path, message: "modules_to_save is not supported yet")
+        }
+    }
+
     static func readConfig(_ path: String) throws -> LoRAConfig {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw ModelError.io(file: path, message: "missing or unreadable; pass a PEFT adapter directory")
@@ -220,12 +229,11 @@ public enum PEFTAdapterFile {
         if case .number(let d)? = o["lora_dropout"] { config.dropout = Float(d) }
         if case .bool(true)? = o["use_rslora"] { config.useRSLoRA = true }
         if case .bool(true)? = o["use_dora"] { config.useDoRA = true }
-        if case .bool(true)? = o["fan_in_fan_out"] { throw fail("fan_in_fan_out (GPT-2 Conv1D layout) does not apply to these models") }
         if case .string(let bias)? = o["bias"], bias != "none" { throw fail("bias '\(bias)' is not supported; only bias: none") }
         for key in ["rank_pattern", "alpha_pattern"] {
             if case .object(let p)? = o[key], !p.isEmpty { throw fail("\(key) (per-module ranks/alphas) is not supported yet") }
         }
-        if case .array(let m)? = o["modules_to_save"], !m.isEmpty { throw fail("modules_to_save is not supported yet") }
+        try rejectUnsupportedLayerOptions(o, path: path)
         if case .array(let t)? = o["target_modules"] {
             config.targetModules = t.compactMap { if case .string(let s) = $0 { return s } else { return nil } }
         }
