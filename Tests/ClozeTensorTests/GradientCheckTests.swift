@@ -169,4 +169,39 @@ final class GradientCheckTests: XCTestCase {
         let lse = m + Float(Foundation.log(Double(row.map { Foundation.exp(Double($0 - m)) }.reduce(0, +))))
         XCTAssertEqual(y.data[0], row[3] - lse, accuracy: 1e-5)
     }
+
+    /// Keys outnumber queries (prefix tuning): gradients of q, k, v with padded keys, and with dropout.
+    func testAttentionWithLongerKeys() {
+        var rng = SeededRNG(seed: 41)
+        let (b, t, tk, h) = (2, 3, 5, 2)
+        let q = randomTensor([b * t, 4], &rng), k = randomTensor([b * tk, 4], &rng), v = randomTensor([b * tk, 4], &rng)
+        let mask: [Float] = [1, 1, 1, 1, 1, 1, 1, 1, 0, 0]
+        checkGradients([q, k, v]) {
+            var none: SeededRNG? = nil
+            return Ops.attention(q: q, k: k, v: v, batch: b, queryLength: t, keyLength: tk, heads: h, keyMask: mask,
+                                 dropout: 0, rng: &none, tape: $0)
+        }
+        checkGradients([q, k, v]) {
+            var r: SeededRNG? = SeededRNG(seed: 5)
+            return Ops.attention(q: q, k: k, v: v, batch: b, queryLength: t, keyLength: tk, heads: h, keyMask: mask,
+                                 dropout: 0.2, rng: &r, tape: $0)
+        }
+    }
+
+    func testMulSigmoid() {
+        var rng = SeededRNG(seed: 42)
+        let a = randomTensor([3, 19], &rng, scale: 3), b = randomTensor([3, 19], &rng)
+        checkGradients([a, b]) { Ops.mul(a, b, tape: $0) }
+        checkGradients([a]) { Ops.mul(a, a, tape: $0) }
+        checkGradients([a]) { Ops.sigmoid(a, tape: $0) }
+    }
+
+    func testConcatAndPrepend() {
+        var rng = SeededRNG(seed: 43)
+        let a = randomTensor([2, 5], &rng), b = randomTensor([3, 5], &rng), c = randomTensor([2, 3], &rng)
+        checkGradients([a, b]) { Ops.concatRows([a, b, a], tape: $0) }
+        checkGradients([a, c]) { Ops.concatColumns([a, c], tape: $0) }
+        let prefix = randomTensor([2, 5], &rng), x = randomTensor([6, 5], &rng)
+        checkGradients([prefix, x]) { Ops.prependRows(prefix, to: x, batch: 2, seqLen: 3, tape: $0) }
+    }
 }

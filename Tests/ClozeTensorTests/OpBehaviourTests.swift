@@ -151,4 +151,38 @@ final class MemoryTuningTests: XCTestCase {
         if ProcessInfo.processInfo.environment["CLOZE_KEEP_MALLOC_DEFAULTS"] == nil { XCTAssertTrue(MemoryTuning.applied) }
         #endif
     }
+
+    /// Attention over Tk keys equals the textbook softmax(QKᵀ/√d)V per head, padded keys excluded; a
+    /// fully masked prefix gives exactly what self-attention without it gives.
+    func testAttentionWithLongerKeysMatchesNaive() {
+        var rng = SeededRNG(seed: 44)
+        let (b, t, tk, h, w) = (2, 3, 5, 2, 6)
+        let q = randomTensor([b * t, w], &rng), k = randomTensor([b * tk, w], &rng), v = randomTensor([b * tk, w], &rng)
+        let mask: [Float] = [1, 1, 1, 1, 1, 1, 0, 1, 1, 0]
+        var none: SeededRNG? = nil
+        let y = Ops.attention(q: q, k: k, v: v, batch: b, queryLength: t, keyLength: tk, heads: h, keyMask: mask,
+                              dropout: 0, rng: &none, tape: nil)
+        let d = w / h
+        for bi in 0..<b { for hi in 0..<h { for i in 0..<t {
+            var scores = [Double](repeating: -.infinity, count: tk)
+            for j in 0..<tk where mask[bi * tk + j] != 0 {
+                scores[j] = (0..<d).reduce(0.0) { $0 + Double(q.data[(bi * t + i) * w + hi * d + $1]) * Double(k.data[(bi * tk + j) * w + hi * d + $1]) } / Double(d).squareRoot()
+            }
+            let m = scores.max()!, e = scores.map { $0 == -.infinity ? 0 : Foundation.exp($0 - m) }, z = e.reduce(0, +)
+            for c in 0..<d {
+                let want = (0..<tk).reduce(0.0) { $0 + e[$1] / z * Double(v.data[(bi * tk + $1) * w + hi * d + c]) }
+                XCTAssertEqual(Double(y.data[(bi * t + i) * w + hi * d + c]), want, accuracy: 1e-5)
+            }
+        } } }
+        // Two masked prefix keys in front of each sequence change nothing.
+        let prefix = randomTensor([2, w], &rng)
+        let kt = randomTensor([b * t, w], &rng), vt = randomTensor([b * t, w], &rng)
+        let plain = Ops.selfAttention(q: q, k: kt, v: vt, batch: b, seqLen: t, heads: h, keyMask: [Float](repeating: 1, count: b * t),
+                                      dropout: 0, rng: &none, tape: nil)
+        let wide = Ops.attention(q: q, k: Ops.prependRows(prefix, to: kt, batch: b, seqLen: t, tape: nil),
+                                 v: Ops.prependRows(prefix, to: vt, batch: b, seqLen: t, tape: nil), batch: b,
+                                 queryLength: t, keyLength: t + 2, heads: h, keyMask: [0, 0, 1, 1, 1, 0, 0, 1, 1, 1],
+                                 dropout: 0, rng: &none, tape: nil)
+        XCTAssertEqual(plain.data, wide.data)
+    }
 }

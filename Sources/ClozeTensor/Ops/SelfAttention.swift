@@ -1,25 +1,33 @@
 import RealModule
 
 extension Ops {
-    /// Fused multi-head scaled-dot-product self-attention.
-    /// q, k, v: [B*T, heads*headDim]; keyMask [B*T]: 1 = real token, 0 = padding.
-    /// Per (batch, head): S = Q·Kᵀ/√headDim, P = softmax over the real keys only (padded keys get
-    /// probability exactly 0, like Hugging Face's finfo.min additive mask), P' = dropout(P), C = P'·V.
-    /// A query row whose sequence has no real key at all gets P = 0 (context 0).
-    /// Returns the context [B*T, heads*headDim], heads concatenated. Batch items run in parallel on
-    /// `BLASThreads.current` workers.
+    /// Fused multi-head scaled-dot-product self-attention: `attention` with keys of the same length as queries.
     public static func selfAttention(q: Tensor, k: Tensor, v: Tensor, batch: Int, seqLen: Int, heads: Int,
                                      keyMask: [Float], dropout: Float, rng: inout SeededRNG?, tape: Tape?) -> Tensor {
-        let t = seqLen, hd = q.lastDim
-        require(heads > 0 && hd % heads == 0, "selfAttention: width \(hd) is not divisible by \(heads) heads")
+        attention(q: q, k: k, v: v, batch: batch, queryLength: seqLen, keyLength: seqLen, heads: heads,
+                  keyMask: keyMask, dropout: dropout, rng: &rng, tape: tape)
+    }
+
+    /// Fused multi-head scaled-dot-product attention with `keyLength` keys per sequence (prefix tuning
+    /// prepends trainable keys and values, so keys can outnumber queries).
+    /// q: [B*Tq, heads*headDim]; k, v: [B*Tk, heads*headDim]; keyMask [B*Tk]: 1 = real key, 0 = padding.
+    /// Per (batch, head): S = Q·Kᵀ/√headDim [Tq, Tk], P = softmax over the real keys only (padded keys get
+    /// probability exactly 0, like Hugging Face's finfo.min additive mask), P' = dropout(P), C = P'·V.
+    /// A query row whose sequence has no real key at all gets P = 0 (context 0).
+    /// Returns the context [B*Tq, heads*headDim], heads concatenated. Batch items run in parallel on
+    /// `BLASThreads.current` workers.
+    public static func attention(q: Tensor, k: Tensor, v: Tensor, batch: Int, queryLength t: Int, keyLength tk: Int,
+                                 heads: Int, keyMask: [Float], dropout: Float, rng: inout SeededRNG?, tape: Tape?) -> Tensor {
+        let hd = q.lastDim
+        require(heads > 0 && hd % heads == 0, "attention: width \(hd) is not divisible by \(heads) heads")
         let d = hd / heads
-        require(q.shape == [batch * t, hd] && k.shape == q.shape && v.shape == q.shape,
-                     "selfAttention: q \(q.shape), k \(k.shape), v \(v.shape) must all be [\(batch * t), \(hd)]")
-        require(keyMask.count == batch * t, "selfAttention: keyMask has \(keyMask.count) values, need \(batch * t)")
+        require(q.shape == [batch * t, hd] && k.shape == [batch * tk, hd] && v.shape == k.shape,
+                "attention: q \(q.shape) must be [\(batch * t), \(hd)] and k \(k.shape), v \(v.shape) [\(batch * tk), \(hd)]")
+        require(keyMask.count == batch * tk, "attention: keyMask has \(keyMask.count) values, need \(batch * tk)")
         let scale = 1 / Float.sqrt(Float(d))
         let record = recording(tape, q, k, v)
         let useDropout = dropout > 0 && rng != nil
-        let tt = t * t, slabs = batch * heads, workers = Parallel.workers(batch)
+        let tt = t * tk, slabs = batch * heads, workers = Parallel.workers(batch)
         let keep = keyMask.map { $0 != 0 ? Float(1) : 0 }
         // Dropout mask for every (batch, head) drawn up front, sequentially, so it depends only on the seed.
         var dropMask = makeArray(useDropout ? slabs * tt : 0) { _ in }
@@ -34,22 +42,22 @@ extension Ops {
                 scratch.withUnsafeMutableBufferPointer { sB in keep.withUnsafeBufferPointer { km in
                     makeArray(batch * t * hd) { pc in
                         Parallel.forEach(batch) { b, w in
-                            let keepRow = km.baseAddress! + b * t
-                            let allReal = (0..<t).allSatisfy { keepRow[$0] != 0 }
+                            let keepRow = km.baseAddress! + b * tk
+                            let allReal = (0..<tk).allSatisfy { keepRow[$0] != 0 }
                             for h in 0..<heads {
-                                let slab = b * heads + h, off = b * t * hd + h * d
+                                let slab = b * heads + h, qOff = b * t * hd + h * d, kOff = b * tk * hd + h * d
                                 let p = pB.baseAddress! + (record ? slab : w) * tt
-                                gemm(transA: false, transB: true, m: t, n: t, k: d, alpha: scale, pq + off, lda: hd,
-                                     pk + off, ldb: hd, beta: 0, p, ldc: t)
-                                maskedSoftmaxRows(p, t: t, keep: keepRow, allReal: allReal)
+                                gemm(transA: false, transB: true, m: t, n: tk, k: d, alpha: scale, pq + qOff, lda: hd,
+                                     pk + kOff, ldb: hd, beta: 0, p, ldc: tk)
+                                maskedSoftmaxRows(p, rows: t, t: tk, keep: keepRow, allReal: allReal)
                                 var pUsed = UnsafePointer(p)
                                 if useDropout {
                                     let s = sB.baseAddress! + w * tt
                                     Vectorized.mul(s, p, mB.baseAddress! + slab * tt, count: tt)
                                     pUsed = UnsafePointer(s)
                                 }
-                                gemm(transA: false, transB: false, m: t, n: d, k: t, alpha: 1, pUsed, lda: t,
-                                     pv + off, ldb: hd, beta: 0, pc + off, ldc: hd)
+                                gemm(transA: false, transB: false, m: t, n: d, k: tk, alpha: 1, pUsed, lda: tk,
+                                     pv + kOff, ldb: hd, beta: 0, pc + qOff, ldc: hd)
                             }
                         }
                     }
@@ -61,17 +69,17 @@ extension Ops {
             tape!.record {
                 out.grad.withPointer { dc in
                     attentionBackward(q: q, k: k, v: v, dc: dc, probs: probs, dropMask: dropMask, batch: batch,
-                                      t: t, heads: heads, d: d, scale: scale)
+                                      t: t, tk: tk, heads: heads, d: d, scale: scale)
                 }
             }
         }
         return out
     }
 
-    /// Softmax of each of the t rows of p [t, t] over the keys with keep[j] == 1; keys with
+    /// Softmax of each of the `rows` rows of p [rows, t] over the keys with keep[j] == 1; keys with
     /// keep[j] == 0 get exactly 0 (their exp is finite because Vectorized.exp clamps, so ·0 gives 0).
-    private static func maskedSoftmaxRows(_ p: UnsafeMutablePointer<Float>, t: Int, keep: UnsafePointer<Float>, allReal: Bool) {
-        for i in 0..<t {
+    private static func maskedSoftmaxRows(_ p: UnsafeMutablePointer<Float>, rows: Int, t: Int, keep: UnsafePointer<Float>, allReal: Bool) {
+        for i in 0..<rows {
             let row = p + i * t
             if allReal { Vectorized.softmaxInPlace(row, count: t); continue }
             var m = -Float.infinity
@@ -89,18 +97,19 @@ extension Ops {
         }
     }
 
+    /// Shapes per slab: P, dP, dS [t, tk]; Q, dQ [t, d]; K, V, dK, dV [tk, d].
     /// dP' = dC·Vᵀ, dV = P'ᵀ·dC, dP = dP'∘mask, dS = P∘(dP - rowsum(dP∘P))·scale, dQ = dS·K, dK = dSᵀ·Q.
     /// Each (batch, head) writes its own rows/columns of fresh dQ/dK/dV buffers (so batch items can run
     /// in parallel and q, k, v may even be the same tensor); the buffers are then added into the grads.
     private static func attentionBackward(q: Tensor, k: Tensor, v: Tensor, dc: UnsafePointer<Float>, probs: [Float],
-                                          dropMask: [Float], batch: Int, t: Int, heads: Int, d: Int, scale: Float) {
-        let hd = heads * d, tt = t * t, n = batch * t * hd, useDropout = !dropMask.isEmpty
+                                          dropMask: [Float], batch: Int, t: Int, tk: Int, heads: Int, d: Int, scale: Float) {
+        let hd = heads * d, tt = t * tk, n = batch * t * hd, nk = batch * tk * hd, useDropout = !dropMask.isEmpty
         let needQK = q.requiresGrad || k.requiresGrad, workers = Parallel.workers(batch)
         // An empty array's buffer may still have a base address, so the flags (not the buffers) decide.
         let needQ = q.requiresGrad, needK = k.requiresGrad, needV = v.requiresGrad
         var dq = makeArray(q.requiresGrad ? n : 0) { _ in }
-        var dk = makeArray(k.requiresGrad ? n : 0) { _ in }
-        var dv = makeArray(v.requiresGrad ? n : 0) { _ in }
+        var dk = makeArray(k.requiresGrad ? nk : 0) { _ in }
+        var dv = makeArray(v.requiresGrad ? nk : 0) { _ in }
         var scratch = makeArray(workers * tt * (useDropout ? 2 : 1)) { _ in }
         q.withData { pq in k.withData { pk in v.withData { pv in
             probs.withUnsafeBufferPointer { pB in dropMask.withUnsafeBufferPointer { mB in
@@ -110,7 +119,7 @@ extension Ops {
                             let ds = sB.baseAddress! + w * tt * (useDropout ? 2 : 1)
                             let pDrop = ds + tt
                             for h in 0..<heads {
-                                let slab = b * heads + h, off = b * t * hd + h * d
+                                let slab = b * heads + h, off = b * t * hd + h * d, kOff = b * tk * hd + h * d
                                 let p = pB.baseAddress! + slab * tt
                                 if needV, let dvp = dvB.baseAddress {
                                     var pUsed = p
@@ -118,21 +127,21 @@ extension Ops {
                                         Vectorized.mul(pDrop, p, mB.baseAddress! + slab * tt, count: tt)
                                         pUsed = UnsafePointer(pDrop)
                                     }
-                                    gemm(transA: true, transB: false, m: t, n: d, k: t, alpha: 1, pUsed, lda: t,
-                                         dc + off, ldb: hd, beta: 0, dvp + off, ldc: hd)
+                                    gemm(transA: true, transB: false, m: tk, n: d, k: t, alpha: 1, pUsed, lda: tk,
+                                         dc + off, ldb: hd, beta: 0, dvp + kOff, ldc: hd)
                                 }
                                 guard needQK else { continue }
-                                gemm(transA: false, transB: true, m: t, n: t, k: d, alpha: 1, dc + off, lda: hd,
-                                     pv + off, ldb: hd, beta: 0, ds, ldc: t)
+                                gemm(transA: false, transB: true, m: t, n: tk, k: d, alpha: 1, dc + off, lda: hd,
+                                     pv + kOff, ldb: hd, beta: 0, ds, ldc: tk)
                                 if useDropout { Vectorized.mul(ds, ds, mB.baseAddress! + slab * tt, count: tt) }
-                                softmaxBackwardRows(ds, p, t: t, scale: scale)
+                                softmaxBackwardRows(ds, p, rows: t, t: tk, scale: scale)
                                 if needQ, let dqp = dqB.baseAddress {
-                                    gemm(transA: false, transB: false, m: t, n: d, k: t, alpha: 1, ds, lda: t,
-                                         pk + off, ldb: hd, beta: 0, dqp + off, ldc: hd)
+                                    gemm(transA: false, transB: false, m: t, n: d, k: tk, alpha: 1, ds, lda: tk,
+                                         pk + kOff, ldb: hd, beta: 0, dqp + off, ldc: hd)
                                 }
                                 if needK, let dkp = dkB.baseAddress {
-                                    gemm(transA: true, transB: false, m: t, n: d, k: t, alpha: 1, ds, lda: t,
-                                         pq + off, ldb: hd, beta: 0, dkp + off, ldc: hd)
+                                    gemm(transA: true, transB: false, m: tk, n: d, k: t, alpha: 1, ds, lda: tk,
+                                         pq + off, ldb: hd, beta: 0, dkp + kOff, ldc: hd)
                                 }
                             }
                         }
@@ -145,10 +154,10 @@ extension Ops {
         if v.requiresGrad { v.accumulateGrad(taking: &dv) }
     }
 
-    /// In place over each row i of dP [t, t]: dS = P∘(dP - Σ_j dP∘P)·scale.
+    /// In place over each row i of dP [rows, t]: dS = P∘(dP - Σ_j dP∘P)·scale.
     @inline(__always)
-    private static func softmaxBackwardRows(_ ds: UnsafeMutablePointer<Float>, _ p: UnsafePointer<Float>, t: Int, scale: Float) {
-        for i in 0..<t {
+    private static func softmaxBackwardRows(_ ds: UnsafeMutablePointer<Float>, _ p: UnsafePointer<Float>, rows: Int, t: Int, scale: Float) {
+        for i in 0..<rows {
             let dr = ds + i * t, pr = p + i * t
             let c = Vectorized.dot(dr, pr, count: t)
             let cv = Vectorized.V(repeating: c)
