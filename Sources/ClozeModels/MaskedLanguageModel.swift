@@ -13,6 +13,8 @@ public protocol MaskedLanguageModel: AnyObject {
     var linears: [Linear] { get }
     /// Prompt tuning: virtual tokens prepended to every sequence by `encode` (hidden states keep the input layout).
     var softPrompt: SoftPrompt? { get set }
+    /// Prefix tuning: trainable keys and values before every sequence's in every applied layer.
+    var prefix: PrefixPrompt? { get set }
     /// Transformer layers applied per forward (ALBERT counts a shared layer each time).
     var appliedLayers: Int { get }
     /// False for a bare encoder checkpoint (e.g. BertModel), which cannot produce MLM logits.

@@ -41,10 +41,12 @@ public class TransformerMaskedLM: MaskedLanguageModel {
 
     /// Prompt tuning's virtual tokens, prepended inside `encode` (nil = none).
     public var softPrompt: SoftPrompt?
+    /// Prefix tuning's per-layer keys and values (nil = none).
+    public var prefix: PrefixPrompt?
 
     public var adapterParameters: [(name: String, tensor: Tensor)] {
         linears.flatMap { l in (l.adapter?.parameters ?? []).map { (l.name + "." + $0.name, $0.tensor) } }
-            + (softPrompt.map { [("prompt_embeddings", $0.embeddings)] } ?? [])
+            + bottleneckAdapterParameters + (softPrompt?.parameters ?? []) + (prefix?.parameters ?? [])
     }
 
     public var appliedLayers: Int { schedule.count }
@@ -134,7 +136,7 @@ public class TransformerMaskedLM: MaskedLanguageModel {
             keep += (0..<t).map { i * (t + n) + n + $0 }
         }
         let wide = try EncodedBatch(inputIds: ids, attentionMask: mask, tokenTypeIds: wideTypes, batch: b, seqLen: t + n)
-        let hidden = try encodeRows(wide, types: types.isEmpty ? [] : wideTypes, soft: (softRows, prompt.embeddings),
+        let hidden = try encodeRows(wide, types: types.isEmpty ? [] : wideTypes, soft: (softRows, prompt.table(tape: tape)),
                                     training: training, rng: &rng, tape: tape)
         return Ops.gatherRows(hidden, rows: keep, tape: tape)
     }
@@ -165,9 +167,11 @@ public class TransformerMaskedLM: MaskedLanguageModel {
         var x = embeddings.forward(ids: batch.inputIds, positions: positions, tokenTypes: types, soft: soft,
                                    context: context, rng: &rng, tape: tape)
         if let projection = embeddingProjection { x = projection(x, tape: tape) }
-        for index in schedule {
+        let prefixTable = prefix?.table(tape: tape)
+        for (step, index) in schedule.enumerated() {
+            let kv = prefixTable.map { prefix!.keyValue($0, step: step, tape: tape) }
             x = layers[index].forward(x, batch: batch.batch, seqLen: batch.seqLen, keyMask: batch.attentionMask,
-                                      dropout: context, rng: &rng, tape: tape)
+                                      prefix: kv, dropout: context, rng: &rng, tape: tape)
         }
         return x
     }

@@ -131,6 +131,9 @@ public final class TransformerLayer {
     let attentionDropout: Float
     /// BERT/ALBERT drop out the attention output projection; DistilBERT does not.
     let dropoutAfterAttentionOutput: Bool
+    /// Bottleneck adapters (Houlsby / Pfeiffer) after the attention and feed-forward sublayers; nil = none.
+    public var attentionAdapter: BottleneckAdapter?
+    public var outputAdapter: BottleneckAdapter?
 
     init(query: Linear, key: Linear, value: Linear, attentionOutput: Linear, attentionNorm: LayerNorm,
          ffnIn: Linear, ffnOut: Linear, outputNorm: LayerNorm, heads: Int, activation: Activation,
@@ -151,19 +154,30 @@ public final class TransformerLayer {
             + [attentionNorm.gamma, attentionNorm.beta, outputNorm.gamma, outputNorm.beta]
     }
 
-    func forward(_ x: Tensor, batch: Int, seqLen: Int, keyMask: [Float], dropout: DropoutContext,
-                 rng: inout SeededRNG?, tape: Tape?) -> Tensor {
+    /// `prefix`: prefix tuning's keys and values [P, H] put before every sequence's own (never masked).
+    func forward(_ x: Tensor, batch: Int, seqLen: Int, keyMask: [Float], prefix: (key: Tensor, value: Tensor)? = nil,
+                 dropout: DropoutContext, rng: inout SeededRNG?, tape: Tape?) -> Tensor {
         let t = dropout.training
         let q = query.forward(x, training: t, rng: &rng, tape: tape)
-        let k = key.forward(x, training: t, rng: &rng, tape: tape)
-        let v = value.forward(x, training: t, rng: &rng, tape: tape)
-        let context = Ops.selfAttention(q: q, k: k, v: v, batch: batch, seqLen: seqLen, heads: heads, keyMask: keyMask,
-                                        dropout: dropout.training ? attentionDropout : 0, rng: &rng, tape: tape)
+        var k = key.forward(x, training: t, rng: &rng, tape: tape)
+        var v = value.forward(x, training: t, rng: &rng, tape: tape)
+        var mask = keyMask, keyLength = seqLen
+        if let prefix {
+            let p = prefix.key.rows
+            k = Ops.prependRows(prefix.key, to: k, batch: batch, seqLen: seqLen, tape: tape)
+            v = Ops.prependRows(prefix.value, to: v, batch: batch, seqLen: seqLen, tape: tape)
+            mask = (0..<batch).flatMap { [Float](repeating: 1, count: p) + keyMask[($0 * seqLen)..<(($0 + 1) * seqLen)] }
+            keyLength += p
+        }
+        let context = Ops.attention(q: q, k: k, v: v, batch: batch, queryLength: seqLen, keyLength: keyLength, heads: heads,
+                                    keyMask: mask, dropout: dropout.training ? attentionDropout : 0, rng: &rng, tape: tape)
         var attended = attentionOutput.forward(context, training: t, rng: &rng, tape: tape)
         if dropoutAfterAttentionOutput { attended = dropout.apply(attended, p: hiddenDropout, rng: &rng, tape: tape) }
+        if let adapter = attentionAdapter { attended = adapter(attended, tape: tape) }
         let h1 = attentionNorm(Ops.add(attended, x, tape: tape), tape: tape)
         let inner = activation(ffnIn.forward(h1, training: t, rng: &rng, tape: tape), tape: tape)
-        let ffn = dropout.apply(ffnOut.forward(inner, training: t, rng: &rng, tape: tape), p: hiddenDropout, rng: &rng, tape: tape)
+        var ffn = dropout.apply(ffnOut.forward(inner, training: t, rng: &rng, tape: tape), p: hiddenDropout, rng: &rng, tape: tape)
+        if let adapter = outputAdapter { ffn = adapter(ffn, tape: tape) }
         return outputNorm(Ops.add(ffn, h1, tape: tape), tape: tape)
     }
 }

@@ -54,6 +54,7 @@ public enum PEFTAdapterFile {
     /// prepends the virtual tokens to a masked LM's inputs).
     public static func savePrompt(_ model: any MaskedLanguageModel, baseModel: String, to directory: String) throws {
         guard let prompt = model.softPrompt else { throw ModelError.input("the model has no soft prompt to save") }
+        if prompt.encoder != nil { return try savePTuning(model, baseModel: baseModel, to: directory) }
         let c = model.config
         let json: [String: JSONValue] = [
             "peft_type": .string("PROMPT_TUNING"), "task_type": .string("TOKEN_CLS"),
@@ -89,9 +90,11 @@ public enum PEFTAdapterFile {
         case lora(LoRAConfig)
         case prompt(virtualTokens: Int)
         case ia3(modules: Int)
+        case prefix(virtualTokens: Int)
+        case bottleneckAdapters(modules: Int)
     }
 
-    /// Loads a LORA or PROMPT_TUNING adapter directory into `model`.
+    /// Loads a LORA, IA3, PROMPT_TUNING, P_TUNING, PREFIX_TUNING or Cloze bottleneck-adapter directory into `model`.
     @discardableResult
     public static func load(from directory: String, into model: any MaskedLanguageModel) throws -> Loaded {
         let configPath = (directory as NSString).appendingPathComponent(configName)
@@ -101,7 +104,12 @@ public enum PEFTAdapterFile {
         guard case .object(let o)? = try? JSONDecoder().decode(JSONValue.self, from: data), case .string(let type)? = o["peft_type"] else {
             throw ModelError.config(file: configPath, message: "not a JSON object with a peft_type")
         }
-        if type == "PROMPT_TUNING" { return .prompt(virtualTokens: try loadPrompt(from: directory, into: model)) }
+        // P_TUNING saves its encoder's output: served exactly like prompt tuning's virtual tokens.
+        if type == "PROMPT_TUNING" || type == "P_TUNING" { return .prompt(virtualTokens: try loadPrompt(from: directory, into: model)) }
+        if type == "PREFIX_TUNING" { return .prefix(virtualTokens: try loadPrefix(from: directory, into: model)) }
+        if type == bottleneckType {
+            return .bottleneckAdapters(modules: try loadBottleneckAdapters(from: directory, into: model, config: o, configPath: configPath))
+        }
         if type == "IA3" { return .ia3(modules: try loadIA3(from: directory, into: model, config: o, configPath: configPath)) }
         return .lora(try loadLoRA(from: directory, into: model))
     }

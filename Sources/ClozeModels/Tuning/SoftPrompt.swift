@@ -9,7 +9,37 @@ public final class SoftPrompt {
     public let embeddings: Tensor
     public var count: Int { embeddings.shape[0] }
 
-    public init(embeddings: Tensor) { self.embeddings = embeddings }
+    /// P-tuning: the embeddings pass through this encoder before entering the model (nil = prompt tuning).
+    public let encoder: PromptEncoder?
+
+    public init(embeddings: Tensor, encoder: PromptEncoder? = nil) { self.embeddings = embeddings; self.encoder = encoder }
+
+    /// The [n, E] virtual-token embeddings the model sees.
+    public func table(tape: Tape?) -> Tensor { encoder.map { $0(embeddings, tape: tape) } ?? embeddings }
+
+    /// PEFT's names: `prompt_embeddings` (prompt tuning), `prompt_encoder.embedding.weight` + the encoder's (P-tuning).
+    public var parameters: [(name: String, tensor: Tensor)] {
+        guard let encoder else { return [("prompt_embeddings", embeddings)] }
+        return [("prompt_encoder.embedding.weight", embeddings)] + encoder.parameters
+    }
+
+    /// The same virtual tokens with the encoder folded in (what is saved and served).
+    public func droppingEncoder() -> SoftPrompt {
+        let t = table(tape: nil)
+        return SoftPrompt(embeddings: Tensor(shape: t.shape, data: t.data, requiresGrad: true, name: "prompt_embeddings"))
+    }
+
+    /// n draws of N(0, 1) (Box–Muller: two values per pair of uniforms).
+    static func standardNormal(_ n: Int, _ rng: inout SeededRNG) -> [Float] {
+        var data = [Float](repeating: 0, count: n)
+        for i in stride(from: 0, to: n, by: 2) {
+            let u1 = max(rng.nextUniform(), 1e-7), u2 = rng.nextUniform()
+            let r = (-2 * logf(u1)).squareRoot()
+            data[i] = r * cosf(2 * .pi * u2)
+            if i + 1 < n { data[i + 1] = r * sinf(2 * .pi * u2) }
+        }
+        return data
+    }
 
     static func copyRows(_ rows: [Int], from table: Tensor, width e: Int, into data: inout [Float]) {
         for (i, row) in rows.enumerated() { for j in 0..<e { data[i * e + j] = table.data[row * e + j] } }
@@ -35,13 +65,7 @@ public final class SoftPrompt {
         var data = [Float](repeating: 0, count: count * E)
         switch initialization {
         case .random:
-            for i in stride(from: 0, to: data.count, by: 2) {
-                // Box–Muller: two N(0, 1) values per draw.
-                let u1 = max(rng.nextUniform(), 1e-7), u2 = rng.nextUniform()
-                let r = (-2 * logf(u1)).squareRoot()
-                data[i] = r * cosf(2 * .pi * u2)
-                if i + 1 < data.count { data[i + 1] = r * sinf(2 * .pi * u2) }
-            }
+            data = Self.standardNormal(data.count, &rng)
         case .vocabulary(let limit):
             let l = Swift.min(Swift.max(limit, 1), V)
             Self.copyRows((0..<count).map { _ in Int(rng.next() % UInt64(l)) }, from: word, width: E, into: &data)
