@@ -165,14 +165,20 @@ struct TrainCommand: ParsableCommand {
     @Flag(help: "Save each seed's final classifier (HF layout, with the tokenizer files) under --out.") var save = false
     @Flag(help: "Save every trained pattern model (HF *ForMaskedLM layout plus cloze-pattern.json) under --out/seed-S/pattern-P-rep-R.")
     var savePatternModels = false
-    @Option(help: "What to train: full, bitfit (all biases), bitfit-subset (query and first-MLP biases), freeze:K (top K layers and the head), lora (LoRA adapters, base frozen), dora (DoRA: LoRA with learned magnitudes), ia3 ((IA)³ scaling vectors on key, value and the feed-forward output; --lora-targets overrides), prompt (prompt tuning: virtual tokens before each input, base frozen). Applies to pattern models, distillation and fine-tuning; a classification head always trains.")
+    @Option(help: "What to train: full, bitfit (all biases), bitfit-subset (query and first-MLP biases), freeze:K (top K layers and the head), lora (LoRA adapters, base frozen), dora (DoRA: LoRA with learned magnitudes), ia3 ((IA)³ scaling vectors on key, value and the feed-forward output; --lora-targets overrides), prompt (prompt tuning: virtual tokens before each input), ptuning (P-tuning: the virtual tokens through an MLP or LSTM encoder), prefix (prefix tuning: trainable keys and values in every layer), adapter (Houlsby bottleneck adapters). An adapter method freezes the base; METHOD+POLICY trains the base too (e.g. prefix+full, adapter+bitfit). Applies to pattern models, distillation and fine-tuning; a classification head always trains.")
     var tuning = "full"
     @Option(name: .customLong("lora-r"), help: "LoRA rank (PEFT r).") var loraR = 8
     @Option(name: .customLong("lora-alpha"), help: "LoRA alpha (PEFT lora_alpha; scaling alpha/r).") var loraAlpha: Float = 16
     @Option(name: .customLong("lora-dropout"), help: "LoRA dropout on the adapter input (PEFT lora_dropout).") var loraDropout: Float = 0.1
     @Option(name: .customLong("lora-targets"), help: "Comma-separated module names to adapt (PEFT target_modules; default query,value, DistilBERT q_lin,v_lin).")
     var loraTargets: String?
-    @Option(name: .customLong("prompt-tokens"), help: "Prompt tuning: virtual tokens per input.") var promptTokens = 20
+    @Option(name: .customLong("prompt-tokens"), help: "Prompt tuning / P-tuning: virtual tokens per input; prefix tuning: prefix length per layer.") var promptTokens = 20
+    @Option(name: .customLong("ptuning-encoder"), help: "P-tuning prompt encoder: mlp or lstm (PEFT encoder_reparameterization_type).") var ptuningEncoder = "mlp"
+    @Option(name: .customLong("encoder-hidden"), help: "P-tuning encoder / prefix projection hidden size (default: the model's hidden size).") var encoderHidden: Int?
+    @Flag(name: .customLong("prefix-projection"), help: "Prefix tuning through a reparameterisation MLP (PEFT prefix_projection); only the resulting prefix is saved.") var prefixProjection = false
+    @Option(name: .customLong("adapter-placement"), help: "Bottleneck adapters: houlsby (after attention and feed-forward) or pfeiffer (after feed-forward only).") var adapterPlacement = "houlsby"
+    @Option(name: .customLong("adapter-reduction"), help: "Bottleneck width = hidden size / this.") var adapterReduction = 16
+    @Option(name: .customLong("adapter-activation"), help: "Bottleneck adapter non-linearity: swish, relu or gelu.") var adapterActivation = "swish"
     @Option(name: .customLong("prompt-init"), help: "Prompt tuning init: vocab (embeddings of random ids below 5000), random (N(0,1), PEFT RANDOM), or text:WORDS (PEFT TEXT).")
     var promptInit = "vocab"
     @Option(help: "pet, or ipet (iterative pseudo-labelling of the --unlabeled pool; --k 0 for zero-shot iPET).") var method = "pet"
@@ -187,11 +193,12 @@ struct TrainCommand: ParsableCommand {
         let task = try common.loadTask()
         var o = try common.experimentOptions(task: task)
         let (policy, lora) = try tuningPolicy()
-        if tuning == "ia3" {
+        if tuningMethod == "ia3" {
             o.ia3 = IA3Config(targetModules: targetModules)
         }
         o.softPrompt = try softPrompt(try TokenizerVocabulary.load(directory: common.model))
-        let methodLR: Float? = o.softPrompt != nil || o.ia3 != nil ? 3e-3 : lora != nil ? 5e-4 : (policy == .biases || policy == .bitfitSubset ? 1e-3 : nil)
+        try promptMethods(&o)
+        let methodLR = methodLearningRate(policy: policy, lora: lora)
         o.training.maxSteps = steps; o.training.batchSize = batchSize; o.training.learningRate = lr ?? methodLR ?? 1e-5
         o.training.warmupSteps = warmup; o.training.alpha = alpha
         o.repetitions = repetitions; o.unlabeledCount = unlabeled; o.temperature = temperature
@@ -219,9 +226,47 @@ struct TrainCommand: ParsableCommand {
         try common.finish(PETExperiment(task: task, options: o, vocabulary: vocab).run())
     }
 
-    /// `--tuning prompt`'s virtual-token count and initialisation (nil for other methods).
+    /// The adapter method named by `--tuning` (before any `+POLICY`), or the policy itself.
+    var tuningMethod: String { String(tuning.split(separator: "+", maxSplits: 1).first ?? "") }
+    static let adapterMethods = ["lora", "dora", "ia3", "prompt", "ptuning", "prefix", "adapter"]
+
+    /// Per-method default learning rates (PEFT / paper defaults scaled to PET's short runs); the
+    /// base's own 1e-5 when it trains too.
+    func methodLearningRate(policy: TrainabilityPolicy, lora: LoRAConfig?) -> Float? {
+        if tuning.contains("+") { return nil }
+        switch tuningMethod {
+        case "prompt", "ptuning", "ia3": return 3e-3
+        case "prefix": return 5e-3
+        case "lora", "dora": return 5e-4
+        case "adapter": return 1e-3
+        default: return policy == .biases || policy == .bitfitSubset ? 1e-3 : nil
+        }
+    }
+
+    /// `--tuning ptuning / prefix / adapter` settings.
+    func promptMethods(_ o: inout PETExperimentOptions) throws {
+        if let h = encoderHidden, h < 1 { throw ValidationError("--encoder-hidden must be ≥ 1") }
+        switch tuningMethod {
+        case "ptuning":
+            guard let kind = PromptEncoder.Kind(rawValue: ptuningEncoder) else { throw ValidationError("--ptuning-encoder: expected mlp or lstm, got '\(ptuningEncoder)'") }
+            o.promptEncoder = (kind, encoderHidden)
+        case "prefix":
+            guard promptTokens >= 1 else { throw ValidationError("--prompt-tokens must be ≥ 1") }
+            o.prefix = (promptTokens, prefixProjection ? (encoderHidden ?? 512) : nil)
+        case "adapter":
+            var c = BottleneckAdapterConfig()
+            guard let placement = BottleneckAdapterConfig.Placement(rawValue: adapterPlacement) else { throw ValidationError("--adapter-placement: expected houlsby or pfeiffer, got '\(adapterPlacement)'") }
+            guard let f = BottleneckAdapter.NonLinearity(rawValue: adapterActivation) else { throw ValidationError("--adapter-activation: expected swish, relu or gelu, got '\(adapterActivation)'") }
+            guard adapterReduction >= 1 else { throw ValidationError("--adapter-reduction must be ≥ 1") }
+            c.placement = placement; c.nonLinearity = f; c.reductionFactor = adapterReduction
+            o.bottleneckAdapters = c
+        default: break
+        }
+    }
+
+    /// `--tuning prompt`'s (and ptuning's) virtual-token count and initialisation (nil for other methods).
     func softPrompt(_ vocabulary: TokenizerVocabulary) throws -> (count: Int, initialization: SoftPrompt.Initialization)? {
-        guard tuning == "prompt" else { return nil }
+        guard tuningMethod == "prompt" || tuningMethod == "ptuning" else { return nil }
         guard promptTokens >= 1 else { throw ValidationError("--prompt-tokens must be ≥ 1") }
         switch promptInit {
         case "vocab": return (promptTokens, .vocabulary(limit: 5000))
@@ -241,17 +286,26 @@ struct TrainCommand: ParsableCommand {
 
     /// `--tuning` as a trainability policy, plus the LoRA settings for `lora` (base frozen).
     func tuningPolicy() throws -> (TrainabilityPolicy, LoRAConfig?) {
-        if tuning == "prompt" || tuning == "ia3" { return (.frozen, nil) }
-        if tuning == "lora" || tuning == "dora" {
+        let parts = tuning.split(separator: "+", maxSplits: 1).map(String.init)
+        var base = TrainabilityPolicy.frozen
+        if parts.count == 2 {
+            guard Self.adapterMethods.contains(parts[0]), let p = TrainabilityPolicy(parsing: parts[1]) else {
+                throw ValidationError("--tuning \(tuning): expected METHOD+POLICY with METHOD one of \(Self.adapterMethods.joined(separator: ", ")) and POLICY full, bitfit, bitfit-subset or freeze:K")
+            }
+            base = p
+        }
+        let method = parts.first ?? ""
+        if ["prompt", "ptuning", "prefix", "ia3", "adapter"].contains(method) { return (base, nil) }
+        if method == "lora" || method == "dora" {
             guard loraR >= 1, loraAlpha > 0, loraDropout >= 0 && loraDropout < 1 else {
                 throw ValidationError("--lora-r must be ≥ 1, --lora-alpha > 0, --lora-dropout in [0, 1)")
             }
             var config = LoRAConfig(rank: loraR, alpha: loraAlpha, dropout: loraDropout, targetModules: targetModules)
-            config.useDoRA = tuning == "dora"
-            return (.frozen, config)
+            config.useDoRA = method == "dora"
+            return (base, config)
         }
         guard let policy = TrainabilityPolicy(parsing: tuning) else {
-            throw ValidationError("--tuning: expected full, bitfit, bitfit-subset, freeze:K, lora, dora, ia3 or prompt, got '\(tuning)'")
+            throw ValidationError("--tuning: expected full, bitfit, bitfit-subset, freeze:K, lora, dora, ia3, prompt, ptuning, prefix or adapter (optionally METHOD+POLICY), got '\(tuning)'")
         }
         return (policy, nil)
     }

@@ -78,6 +78,33 @@ final class TuningMethodTests: XCTestCase {
         XCTAssertTrue(ia3.model.linears.contains { ($0.adapter as? IA3Adapter)?.scale.data.contains { $0 != 1 } == true })
         XCTAssertLessThan(ia3.log.stepLosses.suffix(5).reduce(0, +), ia3.log.stepLosses.prefix(5).reduce(0, +))
     }
+
+    func testPTuningPrefixAndAdaptersTrainOnlyTheirOwnTensors() throws {
+        let ptuning = try train { c, m in
+            c.trainability = .frozen; c.learningRate = 1e-2
+            let p = try SoftPrompt(count: 3, model: m, initialization: .random, seed: 1)
+            m.softPrompt = SoftPrompt(embeddings: p.embeddings, encoder: try PromptEncoder(kind: .lstm, width: m.config.hiddenSize, hidden: 8, seed: 2))
+        }
+        let prefix = try train { c, m in
+            c.trainability = .frozen; c.learningRate = 1e-2
+            m.prefix = try PrefixPrompt(virtualTokens: 3, projectionHidden: 16, model: m, seed: 3)
+        }
+        let adapter = try train { c, m in
+            c.trainability = .frozen; c.learningRate = 1e-2
+            try BottleneckAdapterConfig().attach(to: m as! TransformerMaskedLM, seed: 4)
+        }
+        for (name, run) in [("ptuning", ptuning), ("prefix", prefix), ("adapter", adapter)] {
+            XCTAssertEqual(changed(run.model, run.before), [], name)
+            XCTAssertEqual(run.log.trainable.trainable, run.model.parameters.filter { run.model.role(of: $0.tensor).region == .adapter }.map(\.tensor.count).reduce(0, +), name)
+            XCTAssertLessThan(run.log.stepLosses.suffix(5).reduce(0, +), run.log.stepLosses.prefix(5).reduce(0, +), name)
+        }
+        // Combined with full training (prefix+full): the checkpoint moves too.
+        let both = try train { c, m in
+            c.trainability = .full; c.learningRate = 1e-3
+            m.prefix = try PrefixPrompt(virtualTokens: 2, projectionHidden: nil, model: m, seed: 5)
+        }
+        XCTAssertTrue(changed(both.model, both.before).contains("bert.encoder.layer.0.attention.self.query.weight"))
+    }
 }
 
 extension MaskedLanguageModel {

@@ -22,6 +22,12 @@ public struct PETExperimentOptions {
     public var ia3: IA3Config?
     /// Prompt tuning: this many virtual tokens before every input, initialised as given.
     public var softPrompt: (count: Int, initialization: SoftPrompt.Initialization)?
+    /// P-tuning: the soft prompt's tokens pass through this encoder (kind, hidden size; nil size = the model's width).
+    public var promptEncoder: (kind: PromptEncoder.Kind, hidden: Int?)?
+    /// Prefix tuning: this many key/value prefixes per layer, optionally through a reparameterisation MLP.
+    public var prefix: (count: Int, projectionHidden: Int?)?
+    /// Houlsby / Pfeiffer bottleneck adapters in every layer.
+    public var bottleneckAdapters: BottleneckAdapterConfig?
     public var maxLength: Int?
     public var evalBatchSize = 32
     public var testLimit: Int?

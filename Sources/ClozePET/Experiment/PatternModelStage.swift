@@ -93,16 +93,7 @@ extension PETExperiment {
             let name = generation > 0 ? "g\(generation)-pattern-\(spec.index)-rep-\(rep)" : "pattern-\(spec.index)-rep-\(rep)"
             let path = (dir as NSString).appendingPathComponent("seed-\(data.seed)/\(name)")
             try PatternModelCheckpoint.save(model: model, info: info, to: path, tokenizerFrom: options.modelDirectory)
-            if model.softPrompt != nil {
-                try PEFTAdapterFile.savePrompt(model, baseModel: options.modelDirectory, to: (path as NSString).appendingPathComponent("adapter"))
-            }
-            if let lora = options.lora {
-                try PEFTAdapterFile.saveLoRA(model, config: lora, baseModel: options.modelDirectory,
-                                             to: (path as NSString).appendingPathComponent("adapter"))
-            }
-            if options.ia3 != nil {
-                try PEFTAdapterFile.saveIA3(model, baseModel: options.modelDirectory, to: (path as NSString).appendingPathComponent("adapter"))
-            }
+            try saveAdapters(model, to: (path as NSString).appendingPathComponent("adapter"))
         }
         let poolLogits = spec.pool.isEmpty ? [] : try state.timed("unlabelled logits") {
             try scorer.predict(spec.pool, batchSize: options.evalBatchSize, padID: pad, progress: bar("pool p\(spec.index)", spec.pool.count))
@@ -111,11 +102,38 @@ extension PETExperiment {
                                   testLogits: logits, poolLogits: poolLogits, score: s)
     }
 
-    /// Attaches the configured adapters (LoRA / DoRA, (IA)³, soft prompt) to a freshly loaded model, seeded per model.
+    /// The trained adapter in PEFT's layout (the model's own merged checkpoint sits beside it).
+    func saveAdapters(_ model: any MaskedLanguageModel, to dir: String) throws {
+        let base = options.modelDirectory
+        if model.softPrompt != nil { try PEFTAdapterFile.savePrompt(model, baseModel: base, to: dir) }
+        if model.prefix != nil { try PEFTAdapterFile.savePrefix(model, baseModel: base, to: dir) }
+        if let lora = options.lora { try PEFTAdapterFile.saveLoRA(model, config: lora, baseModel: base, to: dir) }
+        if options.ia3 != nil { try PEFTAdapterFile.saveIA3(model, baseModel: base, to: dir) }
+        if let c = options.bottleneckAdapters, let m = model as? TransformerMaskedLM {
+            try PEFTAdapterFile.saveBottleneckAdapters(m, config: c, baseModel: base, to: dir)
+        }
+    }
+
+    /// Attaches the configured adapters (LoRA / DoRA, (IA)³, soft prompt / P-tuning, prefix, bottleneck
+    /// adapters) to a freshly loaded model, seeded per model.
     func attachAdapters(_ model: any MaskedLanguageModel, seed: UInt64) throws {
         if let prompt = options.softPrompt {
-            model.softPrompt = try SoftPrompt(count: prompt.count, model: model, initialization: prompt.initialization,
-                                              seed: seed &+ 0x5072_6F6D)
+            let p = try SoftPrompt(count: prompt.count, model: model, initialization: prompt.initialization, seed: seed &+ 0x5072_6F6D)
+            if let e = options.promptEncoder {
+                let width = p.embeddings.shape[1]
+                let encoder = try PromptEncoder(kind: e.kind, width: width, hidden: e.hidden ?? width, seed: seed &+ 0x5054_756E)
+                model.softPrompt = SoftPrompt(embeddings: p.embeddings, encoder: encoder)
+            } else {
+                model.softPrompt = p
+            }
+        }
+        if let prefix = options.prefix {
+            model.prefix = try PrefixPrompt(virtualTokens: prefix.count, projectionHidden: prefix.projectionHidden, model: model,
+                                            seed: seed &+ 0x5072_6566)
+        }
+        if let c = options.bottleneckAdapters {
+            guard let m = model as? TransformerMaskedLM else { throw PETError(.badTaskDescriptor, "bottleneck adapters need a transformer masked LM") }
+            try c.attach(to: m, seed: seed &+ 0x4164_6170)
         }
         if let ia3 = options.ia3 {
             do { try IA3.attach(to: model, config: ia3) } catch let e as ModelError {

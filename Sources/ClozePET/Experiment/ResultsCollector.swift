@@ -42,6 +42,16 @@ struct ResultsCollector {
         return r
     }
 
+    /// The adapter method of a run, or the base model's trainability when there is none.
+    static func tuningName(_ o: PETExperimentOptions) -> String {
+        if let l = o.lora { return l.useDoRA ? "dora" : "lora" }
+        if o.ia3 != nil { return "ia3" }
+        if o.prefix != nil { return "prefix" }
+        if o.softPrompt != nil { return o.promptEncoder != nil ? "ptuning" : "prompt" }
+        if o.bottleneckAdapters != nil { return "adapter" }
+        return o.training.trainability.description
+    }
+
     func settings(_ e: PETExperiment, state: RunState = RunState()) -> [String: String] {
         let o = e.options, t = o.training
         var s: [String: String] = [
@@ -54,7 +64,13 @@ struct ResultsCollector {
             "k": o.k.map(String.init) ?? "split as is",
         ]
         if let a = t.alpha { s["alpha"] = "\(a)" }
-        s["tuning"] = o.lora.map { $0.useDoRA ? "dora" : "lora" } ?? (o.ia3 != nil ? "ia3" : o.softPrompt != nil ? "prompt" : t.trainability.description)
+        s["tuning"] = ResultsCollector.tuningName(o)
+        s["baseTrainability"] = t.trainability.description
+        if let e = o.promptEncoder { s["promptEncoder"] = e.kind.rawValue; s["promptEncoderHidden"] = e.hidden.map(String.init) ?? "hidden size" }
+        if let p = o.prefix { s["prefixTokens"] = "\(p.count)"; s["prefixProjection"] = p.projectionHidden.map(String.init) ?? "none" }
+        if let a = o.bottleneckAdapters {
+            s["adapterPlacement"] = a.placement.rawValue; s["adapterReduction"] = "\(a.reductionFactor)"; s["adapterNonLinearity"] = a.nonLinearity.rawValue
+        }
         if let c = o.ia3 { s["ia3Targets"] = (c.targetModules ?? ["architecture default"]).joined(separator: ",") }
         if let p = o.softPrompt { s["promptTokens"] = "\(p.count)"; s["promptInit"] = "\(p.initialization)" }
         if let l = o.lora {
