@@ -8,6 +8,10 @@ public struct EncodedBatch: Sendable {
     public var tokenTypeIds: [Int32]
     public var batch: Int
     public var seqLen: Int
+    /// In-pattern virtual tokens (P-tuning's [SOFT]): flat row softRows[i] takes row softIndex[i] of the
+    /// model's soft prompt instead of its word embedding. Empty: the soft prompt (if any) is prepended.
+    public var softRows: [Int] = []
+    public var softIndex: [Int] = []
 
     public init(inputIds: [Int32], attentionMask: [Float], tokenTypeIds: [Int32]? = nil, batch: Int, seqLen: Int) throws {
         let n = batch * seqLen

@@ -121,6 +121,18 @@ public class TransformerMaskedLM: MaskedLanguageModel {
 
     public func encode(_ batch: EncodedBatch, training: Bool, rng: inout SeededRNG?, tape: Tape?) throws -> Tensor {
         let types = try validate(batch)
+        if !batch.softRows.isEmpty {
+            // P-tuning's in-pattern virtual tokens: written over their placeholders, nothing prepended.
+            guard let prompt = softPrompt else {
+                throw ModelError.input("the input has [SOFT] tokens but the model has no soft prompt for them")
+            }
+            guard batch.softRows.count == batch.softIndex.count, batch.softRows.allSatisfy({ $0 >= 0 && $0 < batch.batch * batch.seqLen }),
+                  let top = batch.softIndex.max(), top < prompt.count, batch.softIndex.allSatisfy({ $0 >= 0 }) else {
+                throw ModelError.input("the input's [SOFT] tokens need soft prompt rows up to \(batch.softIndex.max() ?? 0) but it has \(prompt.count)")
+            }
+            return try encodeRows(batch, types: types, soft: (batch.softRows, batch.softIndex, prompt.table(tape: tape)),
+                                  training: training, rng: &rng, tape: tape)
+        }
         guard let prompt = softPrompt else {
             return try encodeRows(batch, types: types, soft: nil, training: training, rng: &rng, tape: tape)
         }
@@ -136,7 +148,7 @@ public class TransformerMaskedLM: MaskedLanguageModel {
             keep += (0..<t).map { i * (t + n) + n + $0 }
         }
         let wide = try EncodedBatch(inputIds: ids, attentionMask: mask, tokenTypeIds: wideTypes, batch: b, seqLen: t + n)
-        let hidden = try encodeRows(wide, types: types.isEmpty ? [] : wideTypes, soft: (softRows, prompt.table(tape: tape)),
+        let hidden = try encodeRows(wide, types: types.isEmpty ? [] : wideTypes, soft: (softRows, softRows.indices.map { $0 % n }, prompt.table(tape: tape)),
                                     training: training, rng: &rng, tape: tape)
         return Ops.gatherRows(hidden, rows: keep, tape: tape)
     }
@@ -160,7 +172,7 @@ public class TransformerMaskedLM: MaskedLanguageModel {
         return batch.tokenTypeIds
     }
 
-    func encodeRows(_ batch: EncodedBatch, types: [Int32], soft: (rows: [Int], table: Tensor)?, training: Bool,
+    func encodeRows(_ batch: EncodedBatch, types: [Int32], soft: (rows: [Int], sourceRows: [Int], table: Tensor)?, training: Bool,
                     rng: inout SeededRNG?, tape: Tape?) throws -> Tensor {
         let positions = try positionIds(batch)
         let context = DropoutContext(training: training)

@@ -16,6 +16,24 @@ final class InputBuilderTests: XCTestCase {
         XCTAssertEqual(x.removedTokens, 0)
     }
 
+    /// [SOFT:n] places n placeholders (the mask id) and records where; multi-mask trimming keeps them right.
+    func testSoftTokensArePlacedAndTracked() throws {
+        let v = FakeVocab()
+        let x = try builder("[SOFT:2] {text_a} [SOFT] It was [MASK].", v).build(["text_a": "A fine film"])
+        XCTAssertEqual(v.decode(x.inputIDs), ["[CLS]", "[MASK]", "[MASK]", "A", "fine", "film", "[MASK]", "It", "was", "[MASK]", ".", "[SEP]"])
+        XCTAssertEqual(x.softPositions, [1, 2, 6])
+        XCTAssertEqual(x.maskPosition, 9)
+        let multi = PETInputBuilder(pattern: try PatternParser.parseLine("{text_a} [MASK] [SOFT:2].", location: loc), vocabulary: v,
+                                    maxLength: 128, maskCount: 3)
+        let y = try multi.build(["text_a": "ok"])
+        XCTAssertEqual(y.softPositions, [5, 6])
+        XCTAssertEqual(y.keepingMasks(1).softPositions, [3, 4])
+        // Shortening never cuts soft tokens.
+        let short = try builder("{text_a:shorten} [SOFT:3] [MASK]", v, max: 7).build(["text_a": "one two three four"])
+        XCTAssertEqual(short.softPositions, [2, 3, 4])
+        XCTAssertEqual(short.removedTokens, 3)
+    }
+
     func testSlotTransformsApplyBeforeTokenising() throws {
         let v = FakeVocab()
         let x = try builder("{text_a:no-final-punct}? [MASK], {text_b:lower-first}", v).build(["text_a": "It rains .", "text_b": "Streets are wet"])

@@ -52,10 +52,13 @@ final class PatternParserTests: XCTestCase {
         XCTAssertEqual(e?.location?.column, 10)
         assertPETError(.unknownBracketToken) { _ = try self.parse("[MASK] ]") }
         assertPETError(.unclosedBracket) { _ = try self.parse("[MASK] [SE") }
-        e = assertPETError(.notSupportedYet) { _ = try self.parse("[SOFT] [MASK] {text_a}") }
-        XCTAssertTrue(e!.message.contains("soft tokens"))
-        assertPETError(.notSupportedYet) { _ = try self.parse("[SOFT:3] [MASK]") }
-        assertPETError(.notSupportedYet) { _ = try self.parse("[SOFT:great] [MASK]") }
+        XCTAssertEqual(try self.parse("[SOFT] [MASK] {text_a}").softTokenCount, 1)
+        XCTAssertEqual(try self.parse("[SOFT:3] {text_a} [SOFT:2] [MASK]").softTokenCount, 5)
+        e = assertPETError(.notSupportedYet) { _ = try self.parse("[SOFT:great] [MASK]") }
+        XCTAssertTrue(e!.message.contains("[SOFT:n]"), e!.message)
+        XCTAssertEqual(e?.location?.column, 1)
+        assertPETError(.notSupportedYet) { _ = try self.parse("[MASK] [SOFT:0]") }
+        assertPETError(.notSupportedYet) { _ = try self.parse("[MASK] [SOFT:101]") }
         e = assertPETError(.notSupportedYet) { _ = try self.parse("{demo} {text_a} [MASK]") }
         XCTAssertTrue(e!.message.contains("demonstrations"))
         e = assertPETError(.badEscape) { _ = try self.parse("[MASK] \\n") }

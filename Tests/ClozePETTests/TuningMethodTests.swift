@@ -105,6 +105,30 @@ final class TuningMethodTests: XCTestCase {
         }
         XCTAssertTrue(changed(both.model, both.before).contains("bert.encoder.layer.0.attention.self.query.weight"))
     }
+
+    /// In-pattern [SOFT] rows take the soft prompt's rows in place (nothing prepended): a prompt holding
+    /// the placeholder's own word embedding changes nothing, a different one changes the output (not a constant shift, which LayerNorm removes).
+    func testInPatternSoftTokensReplaceTheirPlaceholders() throws {
+        let f = try JSONDecoder().decode(Parity.Fixture.self, from: fixture("pet_training.json"))
+        let (trainer, _, _) = try Parity(name: "setUp", testClosure: { _ in }).setUpTrainer(f, alpha: nil)
+        let model = trainer.scorer.model
+        var batch = try EncodedBatch(sequences: [[1, 5, 6, 7, 2], [1, 8, 9, 2]], padId: 0)
+        var rng: SeededRNG? = nil
+        let plain = try model.encode(batch, training: false, rng: &rng, tape: nil).data
+        let word = model.parameters.first { $0.name.hasSuffix("word_embeddings.weight") }!.tensor
+        let e = word.shape[1]
+        batch.softRows = [1, 2, 6]; batch.softIndex = [0, 1, 2]   // rows hold ids 5, 6 and (second sequence) 8
+        XCTAssertThrowsError(try model.encode(batch, training: false, rng: &rng, tape: nil))   // no soft prompt yet
+        let own = [5, 6, 8].flatMap { Array(word.data[($0 * e)..<(($0 + 1) * e)]) }
+        model.softPrompt = SoftPrompt(embeddings: Tensor(shape: [3, e], data: own, requiresGrad: true))
+        XCTAssertEqual(try model.encode(batch, training: false, rng: &rng, tape: nil).data, plain)
+        model.softPrompt = SoftPrompt(embeddings: Tensor(shape: [3, e], data: own.enumerated().map { $1 + Float($0 % 5) * 0.3 }, requiresGrad: true))
+        let moved = try model.encode(batch, training: false, rng: &rng, tape: nil).data
+        XCTAssertEqual(moved.count, plain.count, "nothing prepended")
+        XCTAssertGreaterThan(zip(moved, plain).map { abs($0 - $1) }.max()!, 1e-3)
+        batch.softIndex = [0, 1, 3]
+        XCTAssertThrowsError(try model.encode(batch, training: false, rng: &rng, tape: nil))   // row 3 of a 3-token prompt
+    }
 }
 
 extension MaskedLanguageModel {

@@ -10,11 +10,11 @@ public struct Embeddings {
 
     /// `soft` overrides the word embedding of some rows (HF `inputs_embeds`): row `rows[i]` gets row i of
     /// `table`; positions and token types are still added, as transformers does for inputs_embeds.
-    func forward(ids: [Int32], positions: [Int32], tokenTypes: [Int32], soft: (rows: [Int], table: Tensor)? = nil,
+    func forward(ids: [Int32], positions: [Int32], tokenTypes: [Int32], soft: (rows: [Int], sourceRows: [Int], table: Tensor)? = nil,
                  context: DropoutContext, rng: inout SeededRNG?, tape: Tape?) -> Tensor {
         var words = Ops.embedding(word, ids: ids, tape: tape)
         if let soft {
-            words = Ops.replaceRows(words, rows: soft.rows, with: soft.table, sourceRows: soft.rows.indices.map { $0 % soft.table.rows }, tape: tape)
+            words = Ops.replaceRows(words, rows: soft.rows, with: soft.table, sourceRows: soft.sourceRows, tape: tape)
         }
         var sum = Ops.add(words, Ops.embedding(position, ids: positions, tape: tape), tape: tape)
         if let tokenType { sum = Ops.add(sum, Ops.embedding(tokenType, ids: tokenTypes, tape: tape), tape: tape) }

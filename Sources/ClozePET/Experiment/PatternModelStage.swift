@@ -65,7 +65,8 @@ extension PETExperiment {
                          data: SeedData, state: RunState) throws -> PatternModelOutput? {
         let L = task.labels.count, pad = vocabulary.specialTokens.padID
         let model = try ModelLoader.loadMaskedLM(directory: options.modelDirectory)
-        try attachAdapters(model, seed: UInt64(data.seed) &* 1000 &+ UInt64(rep) &+ UInt64(generation) &* 1_000_003)
+        try attachAdapters(model, seed: UInt64(data.seed) &* 1000 &+ UInt64(rep) &+ UInt64(generation) &* 1_000_003,
+                           softTokens: spec.pattern.softTokenCount)
         let scorer = spec.multiToken.map { PETScorer(model: model, multiToken: $0) } ?? PETScorer(model: model, verbalizer: spec.verbalizer)
         let trainingSet = spec.train + extraTraining
         let before = try state.timed("zero-shot") { try scorer.predict(trainingSet, batchSize: options.evalBatchSize, padID: pad) }
@@ -116,9 +117,13 @@ extension PETExperiment {
 
     /// Attaches the configured adapters (LoRA / DoRA, (IA)³, soft prompt / P-tuning, prefix, bottleneck
     /// adapters) to a freshly loaded model, seeded per model.
-    func attachAdapters(_ model: any MaskedLanguageModel, seed: UInt64) throws {
-        if let prompt = options.softPrompt {
-            let p = try SoftPrompt(count: prompt.count, model: model, initialization: prompt.initialization, seed: seed &+ 0x5072_6F6D)
+    /// `softTokens`: the pattern's [SOFT] tokens, which get a soft prompt of that size under any tuning
+    /// method (P-tuning's in-pattern tokens; --prompt-init and --ptuning-encoder apply to them).
+    func attachAdapters(_ model: any MaskedLanguageModel, seed: UInt64, softTokens: Int = 0) throws {
+        let initialization = options.softPrompt?.initialization ?? .vocabulary(limit: 5000)
+        let promptCount = softTokens > 0 ? softTokens : options.softPrompt?.count
+        if let count = promptCount {
+            let p = try SoftPrompt(count: count, model: model, initialization: initialization, seed: seed &+ 0x5072_6F6D)
             if let e = options.promptEncoder {
                 let width = p.embeddings.shape[1]
                 let encoder = try PromptEncoder(kind: e.kind, width: width, hidden: e.hidden ?? width, seed: seed &+ 0x5054_756E)

@@ -8,6 +8,8 @@ public struct PETInput: Sendable, Equatable {
     public var removedTokens: Int
     /// Consecutive mask tokens from `maskPosition` (multi-mask PET: the longest verbalization's length).
     public var maskCount = 1
+    /// Indices in `inputIDs` of the pattern's [SOFT] virtual tokens, in order (row i of the soft prompt goes to softPositions[i]).
+    public var softPositions: [Int] = []
 
     /// The input with only the first `n` of its masks (PET's `trim_input_ids`), for candidates of `n` tokens.
     public func keepingMasks(_ n: Int) -> PETInput {
@@ -15,6 +17,7 @@ public struct PETInput: Sendable, Equatable {
         var out = self
         let cut = (maskPosition + n)..<(maskPosition + maskCount)
         out.inputIDs.removeSubrange(cut); out.tokenTypeIDs.removeSubrange(cut)
+        out.softPositions = softPositions.map { $0 >= cut.upperBound ? $0 - cut.count : $0 }
         out.maskCount = n
         return out
     }
@@ -31,6 +34,8 @@ public struct PETInputBuilder {
     public let maxLength: Int
     let layout: SpecialTokenLayout
     let maskID: Int32
+    /// Stands in for [SOFT] tokens until the model replaces their embeddings: the mask id (any non-pad id would do).
+    var softPlaceholderID: Int32 { maskID }
     /// Mask tokens the pattern's [MASK] expands to (1, or the longest verbalization for multi-mask PET).
     public let maskCount: Int
     /// Per segment, per element: literal ids (pre-tokenised) or nil for slots/mask.
@@ -66,6 +71,10 @@ public struct PETInputBuilder {
                     p.append(literalIDs[s][e]!); sh.append(false)
                 case .mask:
                     p.append([Int32](repeating: maskID, count: maskCount)); sh.append(false)
+                case .soft(let n):
+                    // Placeholder ids (never padding: RoBERTa's positions skip pads); the model writes the
+                    // virtual tokens over their embeddings.
+                    p.append([Int32](repeating: softPlaceholderID, count: n)); sh.append(false)
                 case .slot(let name, let canShorten, let transforms):
                     guard var value = example[name] else {
                         throw PETError(.missingField, "example has no column '\(name)' needed by pattern \(pattern.location)",
@@ -103,11 +112,12 @@ public struct PETInputBuilder {
 
         var ids = layout.prefix
         ids.reserveCapacity(total)
-        var maskPosition = -1
+        var maskPosition = -1, soft: [Int] = []
         for (s, seg) in parts.enumerated() {
             if s == 1 { ids += layout.separator }
             for (e, p) in seg.enumerated() {
                 if case .mask = pattern.segments[s][e].piece { maskPosition = ids.count }
+                if case .soft = pattern.segments[s][e].piece { soft += ids.count..<(ids.count + p.count) }
                 ids += p
             }
         }
@@ -118,6 +128,7 @@ public struct PETInputBuilder {
                 types[i] = layout.secondSegmentTypeID
             }
         }
-        return PETInput(inputIDs: ids, tokenTypeIDs: types, maskPosition: maskPosition, removedTokens: removed, maskCount: maskCount)
+        return PETInput(inputIDs: ids, tokenTypeIDs: types, maskPosition: maskPosition, removedTokens: removed, maskCount: maskCount,
+                        softPositions: soft)
     }
 }

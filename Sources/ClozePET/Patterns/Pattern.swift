@@ -14,6 +14,8 @@ public struct Pattern: Sendable, Equatable {
         case slot(name: String, shortenable: Bool, transforms: [SlotTransform] = [])
         /// The single mask; becomes the model's own mask token id.
         case mask
+        /// `[SOFT:n]`: n trainable virtual tokens at this place (P-tuning), numbered across the pattern.
+        case soft(count: Int)
     }
 
     public struct Element: Sendable, Equatable {
@@ -35,6 +37,11 @@ public struct Pattern: Sendable, Equatable {
 
     public init(segments: [[Element]], location: SourceLocation, source: String) {
         self.segments = segments; self.location = location; self.source = source
+    }
+
+    /// Virtual tokens the pattern's `[SOFT:n]` elements hold in all.
+    public var softTokenCount: Int {
+        segments.joined().reduce(0) { if case .soft(let n) = $1.piece { return $0 + n } else { return $0 } }
     }
 
     /// Slot names in order of appearance (with repeats).

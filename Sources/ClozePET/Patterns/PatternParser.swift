@@ -148,7 +148,13 @@ public enum PatternParser {
                     pendingSpace = false
                 default:
                     if body == "SOFT" || body.hasPrefix("SOFT:") {
-                        throw fail(.notSupportedYet, col, "soft tokens ([\(body)]) are reserved syntax, not supported yet")
+                        let n = body == "SOFT" ? 1 : Int(body.dropFirst(5))
+                        guard let n, n >= 1, n <= 100 else {
+                            throw fail(.notSupportedYet, col, "[\(body)]: expected [SOFT] or [SOFT:n] with n a number of virtual tokens from 1 to 100 ([SOFT:word] is not supported)")
+                        }
+                        appendSpecial(.soft(count: n), column: col)
+                        i = close + 1
+                        continue
                     }
                     let hint = ["MASK", "SEP", "SOFT"].first { $0.caseInsensitiveCompare(body) == .orderedSame }
                         .map { " (did you mean [\($0)]?)" } ?? ""

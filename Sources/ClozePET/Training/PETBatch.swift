@@ -21,6 +21,10 @@ public struct PETBatch {
     public init(_ features: [PETFeature], padID: Int32) throws {
         encoded = try EncodedBatch(sequences: features.map(\.input.inputIDs), tokenTypes: features.map(\.input.tokenTypeIDs), padId: padID)
         let t = encoded.seqLen
+        for (b, f) in features.enumerated() {
+            encoded.softRows += f.input.softPositions.map { b * t + $0 }
+            encoded.softIndex += f.input.softPositions.indices
+        }
         maskRows = features.enumerated().map { $0.offset * t + $0.element.input.maskPosition }
         allMaskRows = features.enumerated().map { b, f in (0..<f.input.maskCount).map { b * t + f.input.maskPosition + $0 } }
         labels = features.map(\.label)
