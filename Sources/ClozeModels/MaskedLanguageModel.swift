@@ -32,3 +32,12 @@ public protocol MaskedLanguageModel: AnyObject {
 extension MaskedLanguageModel {
     public func save(to directory: String) throws { try save(to: directory, extraParameters: []) }
 }
+
+extension MaskedLanguageModel {
+    /// Back to the plain checkpoint: no Linear adapter, soft prompt, prefix or bottleneck adapter.
+    public func removeAllAdapters() {
+        for l in linears { l.adapter = nil }
+        softPrompt = nil; prefix = nil
+        if let m = self as? TransformerMaskedLM { for layer in m.layers { layer.attentionAdapter = nil; layer.outputAdapter = nil } }
+    }
+}

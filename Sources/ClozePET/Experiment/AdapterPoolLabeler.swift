@@ -1,0 +1,137 @@
+import ClozeModels
+import ClozeTensor
+import Foundation
+
+/// A trained pattern model's task adapter: `cloze train --save-pattern-models` writes
+/// `cloze-pattern.json` (pattern, verbalizer, labels) beside `adapter/` (PEFT layout).
+public struct TaskAdapter {
+    public let directory: String
+    public let info: PatternModelCheckpoint.Info
+    public let pattern: Pattern
+    public let verbalizer: ResolvedVerbalizer
+
+    /// `directory` is the pattern-model directory, or its `adapter/` subdirectory.
+    public init(directory given: String, vocabulary: any TokenVocabulary) throws {
+        let dir = (given as NSString).lastPathComponent == "adapter" ? (given as NSString).deletingLastPathComponent : given
+        directory = dir
+        info = try PatternModelCheckpoint.readInfo(directory: dir)
+        pattern = try PatternParser.parseLine(info.pattern, location: SourceLocation(file: (dir as NSString).appendingPathComponent(PatternModelCheckpoint.infoFile)))
+        let path = FileManager.default.fileExists(atPath: info.verbalizer) ? info.verbalizer : (ClozeHome.root as NSString).appendingPathComponent(info.verbalizer)
+        verbalizer = try Verbalizer.load(path: path).resolve(labels: info.labels, vocabulary: vocabulary)
+    }
+
+    public var adapterDirectory: String { (directory as NSString).appendingPathComponent("adapter") }
+}
+
+/// `cloze label --adapter a,b,c`: labels one pool for several task adapters over one frozen base,
+/// writing one resumable output per adapter. LoRA adapters share the base in one stacked pass
+/// (StackedLoRAAdapter: every base GEMM runs once over all tasks' rows); any other adapter kind runs
+/// on its own pass over the same loaded base and tokenised pool.
+public struct AdapterPoolLabeler {
+    public let modelDirectory: String
+    public let adapters: [TaskAdapter]
+    public let vocabulary: any TokenVocabulary
+    public var maxLength = 128
+    public var batchSize = 32
+    public var chunkSize = 512
+    public var progress = true
+    /// False: one pass per adapter even for LoRA (the baseline the shared pass is measured against).
+    public var share = true
+
+    public init(modelDirectory: String, adapters: [TaskAdapter], vocabulary: any TokenVocabulary) {
+        self.modelDirectory = modelDirectory; self.adapters = adapters; self.vocabulary = vocabulary
+    }
+
+    /// Labels `pool` into `outputs[k]` for adapter k. Returns rows written per output.
+    public func run(pool: Dataset, outputs: [String], format: LabelOutputWriter.Format) throws -> [Int] {
+        precondition(outputs.count == adapters.count)
+        let model = try ModelLoader.loadMaskedLM(directory: modelDirectory)
+        if share, let loras = try sharedLoRAs(model) {
+            StackedLoRAAdapter.install(on: model, tasks: loras)
+            return try label(pool: pool, model: model, tasks: Array(adapters.indices), outputs: outputs, format: format)
+        }
+        var written: [Int] = []
+        for k in adapters.indices {
+            model.removeAllAdapters()
+            try PEFTAdapterFile.load(from: adapters[k].adapterDirectory, into: model)
+            written += try label(pool: pool, model: model, tasks: [k], outputs: [outputs[k]], format: format)
+        }
+        return written
+    }
+
+    /// Every adapter's LoRA tensors by Linear name, when all adapters are plain LoRA (else nil).
+    func sharedLoRAs(_ model: any MaskedLanguageModel) throws -> [[String: LoRAAdapter]]? {
+        var out: [[String: LoRAAdapter]] = []
+        for a in adapters {
+            model.removeAllAdapters()
+            guard case .lora(let c) = try PEFTAdapterFile.load(from: a.adapterDirectory, into: model), !c.useDoRA else {
+                model.removeAllAdapters()
+                return nil
+            }
+            out.append(Dictionary(uniqueKeysWithValues: model.linears.compactMap { l in (l.adapter as? LoRAAdapter).map { (l.name, $0) } }))
+        }
+        model.removeAllAdapters()
+        return out
+    }
+
+    /// One pass over the pool for the adapters `tasks` (several only when stacked), chunk by chunk,
+    /// each output resuming where its own partial file ended.
+    func label(pool: Dataset, model: any MaskedLanguageModel, tasks: [Int], outputs: [String],
+               format: LabelOutputWriter.Format) throws -> [Int] {
+        let columns = pool.fileColumns
+        let writers = try zip(tasks, outputs).map { k, out in
+            try LabelOutputWriter(outputPath: out, format: format, inputColumns: columns, labels: adapters[k].info.labels)
+        }
+        let starts = writers.map(\.completedRows)
+        if let (w, s) = zip(writers, starts).first(where: { $0.1 > pool.examples.count }) {
+            throw PETError(.outputMismatch, "partial output has \(s) rows but the input has only \(pool.examples.count); delete it to start over",
+                           at: SourceLocation(file: w.partialPath))
+        }
+        let builders = tasks.map { PETInputBuilder(pattern: adapters[$0].pattern, vocabulary: vocabulary, maxLength: maxLength) }
+        let bar = ProgressBar("label ×\(tasks.count)", total: pool.examples.count, enabled: progress)
+        var i = starts.min() ?? 0
+        bar.update(i)
+        while i < pool.examples.count {
+            let chunk = Array(pool.examples[i..<min(i + chunkSize, pool.examples.count)])
+            let features = try builders.map { try PETFeatures.build(chunk, builder: $0) }
+            let probabilities = try chunkProbabilities(features, model: model, tasks: tasks)
+            for (t, writer) in writers.enumerated() where i + chunk.count > starts[t] {
+                let labels = adapters[tasks[t]].info.labels, L = labels.count
+                let rows = chunk.enumerated().filter { i + $0.offset >= starts[t] }.map { j, ex in
+                    let p = Array(probabilities[t][(j * L)..<((j + 1) * L)])
+                    return LabelOutputWriter.Row(values: columns.map { ex.fields[$0] ?? "" }, predictedLabel: labels[Metrics.argmaxRows(p, cols: L)[0]], probabilities: p)
+                }
+                try writer.append(rows)
+            }
+            i += chunk.count
+            bar.update(i)
+        }
+        for w in writers { try w.finish() }
+        return starts.map { pool.examples.count - $0 }
+    }
+
+    /// Label probabilities [n, L_t] per task for one chunk: batches of `batchSize` examples, each task's
+    /// sub-batch stacked task-major into one encoded batch (the stacked adapters' equal blocks).
+    func chunkProbabilities(_ features: [[PETFeature]], model: any MaskedLanguageModel, tasks: [Int]) throws -> [[Float]] {
+        let n = features[0].count
+        var logits = tasks.map { [Float](repeating: 0, count: n * adapters[$0].info.labels.count) }
+        let rows = tasks.map { adapters[$0].verbalizer.vocabularyRows }, union = Array(Set(rows.joined())).sorted()
+        let column = Dictionary(uniqueKeysWithValues: union.enumerated().map { ($1, $0) })
+        for start in stride(from: 0, to: n, by: max(1, batchSize)) {
+            let range = start..<min(start + max(1, batchSize), n)
+            let batch = try PETBatch(features.flatMap { Array($0[range]) }, padID: vocabulary.specialTokens.padID)
+            let b = range.count
+            var noRNG: SeededRNG? = nil
+            let hidden = try model.encode(batch.encoded, training: false, rng: &noRNG, tape: nil)
+            let words = try model.mlmLogits(hidden: hidden, positions: batch.maskRows, vocabularyRows: union, tape: nil)
+            for (ti, k) in tasks.enumerated() {
+                let v = adapters[k].verbalizer, w = union.count
+                // This task's rows and its own verbalizer columns, in its vocabularyRows order.
+                let own = (0..<b).flatMap { j in rows[ti].map { words.data[(ti * b + j) * w + column[$0]!] } }
+                let label = v.labelLogits(own, count: b), L = v.labels.count
+                for j in 0..<b { for l in 0..<L { logits[ti][(range.lowerBound + j) * L + l] = label[j * L + l] } }
+            }
+        }
+        return tasks.indices.map { Ops.softmaxRows(logits[$0], rows: n, cols: adapters[tasks[$0]].info.labels.count) }
+    }
+}
