@@ -23,7 +23,33 @@ public enum FuzzTargets {
         "vocab-json-merges": { b in vocabAndMerges(b) },
         "spiece": { b in _ = try? Tokenizer.load(sentencePieceModel: URL(fileURLWithPath: scratch(b, "spiece.model"))) },
         "encode": { b in encodeDecode(b) },
+        "adapter-config": { b in adapterConfig(b) },
     ]
+
+    /// Fixture adapter weights the adapter-config harness pairs with the fuzzed config (first byte picks one).
+    static let adapterWeights = ["tiny-bert-lora", "tiny-bert-dora", "tiny-bert-ia3", "tiny-bert-prompt",
+                                 "tiny-bert-ptuning-mlp/adapter", "tiny-bert-prefix/adapter"]
+    nonisolated(unsafe) static var adapterModel: (any MaskedLanguageModel)? = {
+        try? ModelLoader.loadMaskedLM(directory: fixtureRoot() + "/../models/tiny-bert")
+    }()
+
+    /// adapter_config.json and cloze-pattern.json (split at the first NUL) over fixture adapter weights,
+    /// loaded the way `--adapter` does into tiny BERT.
+    static func adapterConfig(_ b: [UInt8]) {
+        guard let model = adapterModel else { return }
+        let pick = Int(b.first ?? 0) % adapterWeights.count, body = Array(b.dropFirst())
+        let cut = body.firstIndex(of: 0) ?? body.count
+        let dir = (scratchDirectory as NSString).appendingPathComponent("adapter")
+        try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        FileManager.default.createFile(atPath: dir + "/adapter_config.json", contents: Data(body[..<cut]))
+        let weights = fixtureRoot() + "/../peft/" + adapterWeights[pick] + "/adapter_model.safetensors"
+        try? FileManager.default.removeItem(atPath: dir + "/adapter_model.safetensors")
+        try? FileManager.default.copyItem(atPath: weights, toPath: dir + "/adapter_model.safetensors")
+        _ = try? PEFTAdapterFile.load(from: dir, into: model)
+        model.removeAllAdapters()
+        FileManager.default.createFile(atPath: scratchDirectory + "/" + PatternModelCheckpoint.infoFile, contents: Data(body[min(cut + 1, body.count)...]))
+        _ = try? PatternModelCheckpoint.readInfo(directory: scratchDirectory)
+    }
 
     /// Where scratch files go: RAM-backed when available (a file per execution).
     static let scratchDirectory: String = {
