@@ -17,7 +17,7 @@ struct FillMaskCommand: ParsableCommand {
     @Option(name: .customLong("top-k"), help: "How many candidates to print per mask.")
     var topK: Int = 5
 
-    @Option(help: "A PEFT LoRA adapter directory (adapter_config.json + adapter_model.safetensors) applied on the model.")
+    @Option(help: "An adapter directory (adapter_config.json + adapter_model.safetensors: PEFT LORA incl. DoRA, IA3, PROMPT_TUNING, P_TUNING, PREFIX_TUNING, or Cloze bottleneck adapters) applied on the model.")
     var adapter: String?
 
     @Option(help: "BLAS threads.")
