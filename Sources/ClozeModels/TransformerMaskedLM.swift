@@ -27,6 +27,8 @@ public class TransformerMaskedLM: MaskedLanguageModel {
     public let baseParameters: [(name: String, tensor: Tensor)]
     /// Every Linear of the model: where adapters are injected.
     public let linears: [Linear]
+    /// NF4 Linears by weight name: frozen, not in `parameters`, written dequantised by `save`.
+    let quantizedWeights: [(name: String, linear: Linear)]
     /// Where each base tensor sits, for trainability policies.
     let roles: [ObjectIdentifier: ParameterRole]
     /// transformers class name written to config.json by `save` (MLM variant).
@@ -87,6 +89,7 @@ public class TransformerMaskedLM: MaskedLanguageModel {
         var seen = Set<ObjectIdentifier>()
         self.baseParameters = builder.all.filter { seen.insert(ObjectIdentifier($0.tensor)).inserted }
         self.linears = builder.linears
+        self.quantizedWeights = builder.quantizedWeights
         self.roles = Self.parameterRoles(builder: builder, embeddings: embeddings, projection: embeddingProjection,
                                          layers: layers, schedule: schedule)
         self.className = className
@@ -204,12 +207,15 @@ public class TransformerMaskedLM: MaskedLanguageModel {
             merged[ObjectIdentifier(l.weight)] = a.mergedWeight(l)
             if let b = l.bias, let mb = a.mergedBias(l) { merged[ObjectIdentifier(b)] = mb }
         }
-        for (name, t) in baseParameters + extra {
+        func add(_ name: String, _ shape: [Int], _ data: @autoclosure () -> [Float]) {
             var saved = name
             if mlmHead == nil, name.hasPrefix(prefix) { saved = String(name.dropFirst(prefix.count)) }
-            guard seen.insert(saved).inserted else { continue }
-            out.append((saved, t.shape, merged[ObjectIdentifier(t)] ?? t.data))
+            guard seen.insert(saved).inserted else { return }
+            out.append((saved, shape, data()))
         }
+        for (name, t) in baseParameters + extra { add(name, t.shape, merged[ObjectIdentifier(t)] ?? t.data) }
+        // NF4 weights are saved dequantised (merged with their adapter): an f32 checkpoint.
+        for (name, l) in quantizedWeights { add(name, [l.outFeatures, l.inFeatures], l.adapter?.mergedWeight(l) ?? l.denseWeight) }
         return out
     }
 

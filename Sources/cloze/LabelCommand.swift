@@ -18,6 +18,7 @@ struct LabelCommand: ParsableCommand {
     @Option(help: "Worker threads (default: all cores).") var threads = ProcessInfo.processInfo.activeProcessorCount
     @Flag(name: .customLong("no-progress")) var noProgress = false
     @Flag(help: "Print a JSON summary instead of text.") var json = false
+    @Option(help: ArgumentHelp(quantizeHelp)) var quantize = "none"
 
     func run() throws {
         BLASThreads.set(threads)
@@ -25,7 +26,7 @@ struct LabelCommand: ParsableCommand {
         let format: LabelOutputWriter.Format
         if out.hasSuffix(".csv") { format = .csv } else if out.hasSuffix(".jsonl") || out.hasSuffix(".json") { format = .jsonl }
         else { throw ValidationError("--out must end in .jsonl or .csv") }
-        let (model, head, labels) = try ClassifierCheckpoint.load(directory: classifier)
+        let (model, head, labels) = try ClassifierCheckpoint.load(directory: classifier, quantization: try weightQuantization(quantize))
         guard labels == t.labels else {
             throw ValidationError("classifier labels \(labels) differ from task '\(t.name)' labels \(t.labels)")
         }

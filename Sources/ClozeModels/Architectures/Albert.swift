@@ -18,13 +18,13 @@ public final class AlbertForMaskedLM: TransformerMaskedLM {
             for j in 0..<c.innerGroupNum {
                 let l = "albert.encoder.albert_layer_groups.\(g).albert_layers.\(j)"
                 layers.append(TransformerLayer(
-                    query: b.linear("\(l).attention.query", in: H, out: H),
-                    key: b.linear("\(l).attention.key", in: H, out: H),
-                    value: b.linear("\(l).attention.value", in: H, out: H),
-                    attentionOutput: b.linear("\(l).attention.dense", in: H, out: H),
+                    query: b.layerLinear("\(l).attention.query", in: H, out: H),
+                    key: b.layerLinear("\(l).attention.key", in: H, out: H),
+                    value: b.layerLinear("\(l).attention.value", in: H, out: H),
+                    attentionOutput: b.layerLinear("\(l).attention.dense", in: H, out: H),
                     attentionNorm: b.layerNorm("\(l).attention.LayerNorm", H, eps: c.layerNormEps),
-                    ffnIn: b.linear("\(l).ffn", in: H, out: c.intermediateSize),
-                    ffnOut: b.linear("\(l).ffn_output", in: c.intermediateSize, out: H),
+                    ffnIn: b.layerLinear("\(l).ffn", in: H, out: c.intermediateSize),
+                    ffnOut: b.layerLinear("\(l).ffn_output", in: c.intermediateSize, out: H),
                     outputNorm: b.layerNorm("\(l).full_layer_layer_norm", H, eps: c.layerNormEps),
                     heads: c.numHeads, activation: c.hiddenAct, hiddenDropout: c.hiddenDropout,
                     attentionDropout: c.attentionDropout, dropoutAfterAttentionOutput: true))

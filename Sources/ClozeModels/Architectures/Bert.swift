@@ -13,13 +13,13 @@ func buildBertEncoder(_ b: inout ParameterBuilder, config c: ModelConfig, prefix
     for i in 0..<c.numLayers {
         let l = "\(prefix).encoder.layer.\(i)"
         layers.append(TransformerLayer(
-            query: b.linear("\(l).attention.self.query", in: H, out: H),
-            key: b.linear("\(l).attention.self.key", in: H, out: H),
-            value: b.linear("\(l).attention.self.value", in: H, out: H),
-            attentionOutput: b.linear("\(l).attention.output.dense", in: H, out: H),
+            query: b.layerLinear("\(l).attention.self.query", in: H, out: H),
+            key: b.layerLinear("\(l).attention.self.key", in: H, out: H),
+            value: b.layerLinear("\(l).attention.self.value", in: H, out: H),
+            attentionOutput: b.layerLinear("\(l).attention.output.dense", in: H, out: H),
             attentionNorm: b.layerNorm("\(l).attention.output.LayerNorm", H, eps: c.layerNormEps),
-            ffnIn: b.linear("\(l).intermediate.dense", in: H, out: c.intermediateSize),
-            ffnOut: b.linear("\(l).output.dense", in: c.intermediateSize, out: H),
+            ffnIn: b.layerLinear("\(l).intermediate.dense", in: H, out: c.intermediateSize),
+            ffnOut: b.layerLinear("\(l).output.dense", in: c.intermediateSize, out: H),
             outputNorm: b.layerNorm("\(l).output.LayerNorm", H, eps: c.layerNormEps),
             heads: c.numHeads, activation: c.hiddenAct, hiddenDropout: c.hiddenDropout,
             attentionDropout: c.attentionDropout, dropoutAfterAttentionOutput: true))

@@ -24,13 +24,13 @@ public final class DistilBertForMaskedLM: TransformerMaskedLM {
         for i in 0..<c.numLayers {
             let l = "distilbert.transformer.layer.\(i)"
             layers.append(TransformerLayer(
-                query: b.linear("\(l).attention.q_lin", in: H, out: H),
-                key: b.linear("\(l).attention.k_lin", in: H, out: H),
-                value: b.linear("\(l).attention.v_lin", in: H, out: H),
-                attentionOutput: b.linear("\(l).attention.out_lin", in: H, out: H),
+                query: b.layerLinear("\(l).attention.q_lin", in: H, out: H),
+                key: b.layerLinear("\(l).attention.k_lin", in: H, out: H),
+                value: b.layerLinear("\(l).attention.v_lin", in: H, out: H),
+                attentionOutput: b.layerLinear("\(l).attention.out_lin", in: H, out: H),
                 attentionNorm: b.layerNorm("\(l).sa_layer_norm", H, eps: c.layerNormEps),
-                ffnIn: b.linear("\(l).ffn.lin1", in: H, out: c.intermediateSize),
-                ffnOut: b.linear("\(l).ffn.lin2", in: c.intermediateSize, out: H),
+                ffnIn: b.layerLinear("\(l).ffn.lin1", in: H, out: c.intermediateSize),
+                ffnOut: b.layerLinear("\(l).ffn.lin2", in: c.intermediateSize, out: H),
                 outputNorm: b.layerNorm("\(l).output_layer_norm", H, eps: c.layerNormEps),
                 heads: c.numHeads, activation: c.hiddenAct, hiddenDropout: c.hiddenDropout,
                 attentionDropout: c.attentionDropout, dropoutAfterAttentionOutput: false))
