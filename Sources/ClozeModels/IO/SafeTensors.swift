@@ -234,20 +234,21 @@ public final class SafeTensorsFile {
         }
         if n == 0 { return [] }
         let start = dataStart + e.begin
+        let size = e.dtype.byteSize, chunk = 1 << 21  // elements per step: file pages go back as we go
         return bytes.withUnsafeBytes { raw -> [Float] in
-            let src = raw.baseAddress! + start
-            let values = [Float](unsafeUninitializedCapacity: n) { buf, count in
-                let dst = buf.baseAddress!
-                switch e.dtype {
-                case .F32: UnsafeMutableRawPointer(dst).copyMemory(from: src, byteCount: 4 * n)
-                case .F16: HalfConversion.f16ToFloat(src, dst, count: n)
-                case .BF16: HalfConversion.bf16ToFloat(src, dst, count: n)
-                default: break  // excluded above
+            [Float](unsafeUninitializedCapacity: n) { buf, count in
+                for first in stride(from: 0, to: n, by: chunk) {
+                    let m = Swift.min(chunk, n - first), src = raw.baseAddress! + start + first * size, dst = buf.baseAddress! + first
+                    switch e.dtype {
+                    case .F32: UnsafeMutableRawPointer(dst).copyMemory(from: src, byteCount: 4 * m)
+                    case .F16: HalfConversion.f16ToFloat(src, dst, count: m)
+                    case .BF16: HalfConversion.bf16ToFloat(src, dst, count: m)
+                    default: break  // excluded above
+                    }
+                    releasePages(raw.baseAddress!, from: start + first * size, count: m * size)
                 }
                 count = n
             }
-            releasePages(raw.baseAddress!, from: start, count: e.end - e.begin)
-            return values
         }
     }
 }
