@@ -27,8 +27,8 @@ public class TransformerMaskedLM: MaskedLanguageModel {
     public let baseParameters: [(name: String, tensor: Tensor)]
     /// Every Linear of the model: where adapters are injected.
     public let linears: [Linear]
-    /// NF4 Linears by weight name: frozen, not in `parameters`, written dequantised by `save`.
-    let quantizedWeights: [(name: String, linear: Linear)]
+    /// NF4 layer weights and the f16 word table: frozen, not in `parameters`, written as f32 by `save`.
+    let frozenTensors: [(name: String, shape: [Int], values: () -> [Float])]
     /// Where each base tensor sits, for trainability policies.
     let roles: [ObjectIdentifier: ParameterRole]
     /// transformers class name written to config.json by `save` (MLM variant).
@@ -89,7 +89,7 @@ public class TransformerMaskedLM: MaskedLanguageModel {
         var seen = Set<ObjectIdentifier>()
         self.baseParameters = builder.all.filter { seen.insert(ObjectIdentifier($0.tensor)).inserted }
         self.linears = builder.linears
-        self.quantizedWeights = builder.quantizedWeights
+        self.frozenTensors = builder.frozenTensors
         self.roles = Self.parameterRoles(builder: builder, embeddings: embeddings, projection: embeddingProjection,
                                          layers: layers, schedule: schedule)
         self.className = className
@@ -214,8 +214,8 @@ public class TransformerMaskedLM: MaskedLanguageModel {
             out.append((saved, shape, data()))
         }
         for (name, t) in baseParameters + extra { add(name, t.shape, merged[ObjectIdentifier(t)] ?? t.data) }
-        // NF4 weights are saved dequantised (merged with their adapter): an f32 checkpoint.
-        for (name, l) in quantizedWeights { add(name, [l.outFeatures, l.inFeatures], l.adapter?.mergedWeight(l) ?? l.denseWeight) }
+        // NF4 weights are saved dequantised (merged with their adapter), the f16 table widened: an f32 checkpoint.
+        for (name, shape, values) in frozenTensors { add(name, shape, values()) }
         return out
     }
 

@@ -14,6 +14,7 @@ final class NF4ModelTests: XCTestCase {
             XCTAssertEqual(q.name, r.name)
             r.weight.data = q.denseWeight
         }
+        reference.embeddings.word.data = try XCTUnwrap(quantized.embeddings.compactWord).expanded()
         return reference
     }
 
@@ -23,13 +24,16 @@ final class NF4ModelTests: XCTestCase {
             let dense = try ModelLoader.loadMaskedLM(directory: Fixtures.path(base))
             let layerLinears = Set(q.layers.flatMap(\.linears).map(ObjectIdentifier.init))
             for l in q.linears { XCTAssertEqual(l.isQuantized, layerLinears.contains(ObjectIdentifier(l)), "\(base) \(l.name)") }
-            let quantizedNames = Set(q.quantizedWeights.map(\.name))
-            XCTAssertEqual(quantizedNames.count, 6 * q.layers.count, base)
-            XCTAssertEqual(Set(q.parameters.map(\.name)), Set(dense.parameters.map(\.name)).subtracting(quantizedNames), base)
-            // NF4 is lossy, but only by its block error: every weight within 1/2 code step of its block absmax.
-            for (name, l) in q.quantizedWeights {
-                let w = try XCTUnwrap(dense.parameters.first { $0.name == name }).tensor.data
-                XCTAssertLessThanOrEqual(maxAbsDiff(l.denseWeight, w), 0.16 * (w.map(abs).max() ?? 0), "\(base) \(name)")
+            let frozenNames = Set(q.frozenTensors.map(\.name))
+            XCTAssertEqual(frozenNames.count, 6 * q.layers.count + 1, base)  // + the f16 word table
+            XCTAssertTrue(frozenNames.contains { $0.hasSuffix("word_embeddings.weight") }, base)
+            XCTAssertEqual(Set(q.parameters.map(\.name)), Set(dense.parameters.map(\.name)).subtracting(frozenNames), base)
+            // NF4 is lossy by its block error (within half the widest code gap of the block absmax),
+            // f16 by its rounding (2⁻¹¹ relative).
+            for (name, _, values) in q.frozenTensors {
+                let w = try XCTUnwrap(dense.parameters.first { $0.name == name }).tensor.data, v = values()
+                let bound = name.hasSuffix("word_embeddings.weight") ? (w.map(abs).max() ?? 0) / 2048 : 0.16 * (w.map(abs).max() ?? 0)
+                XCTAssertLessThanOrEqual(maxAbsDiff(v, w), bound, "\(base) \(name)")
             }
         }
     }
@@ -85,6 +89,15 @@ final class NF4ModelTests: XCTestCase {
         XCTAssertTrue(TrainabilityPolicy.full.trainsLayerWeights)
         XCTAssertTrue(TrainabilityPolicy.topLayers(2).trainsLayerWeights)
         for p in [TrainabilityPolicy.frozen, .biases, .bitfitSubset, .topLayers(0)] { XCTAssertFalse(p.trainsLayerWeights, "\(p)") }
+    }
+
+    /// Prompt tuning's vocabulary init reads the f16 table of an NF4 model (the f32 table, rounded).
+    func testSoftPromptInitFromTheCompactWordTable() throws {
+        let q = try ModelLoader.loadMaskedLM(directory: Fixtures.path("tiny-bert"), quantization: .nf4)
+        let d = try ModelLoader.loadMaskedLM(directory: Fixtures.path("tiny-bert"))
+        let pq = try SoftPrompt(count: 3, model: q, initialization: .tokens([5, 7]), seed: 1).embeddings.data
+        let pd = try SoftPrompt(count: 3, model: d, initialization: .tokens([5, 7]), seed: 1).embeddings.data
+        XCTAssertEqual(pq, pd.map { Float(Float16($0)) })
     }
 
     /// Random-weight models quantise too (benchmarks); an NF4 layer's placeholder weight holds nothing.

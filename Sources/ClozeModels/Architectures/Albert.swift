@@ -7,8 +7,8 @@ public final class AlbertForMaskedLM: TransformerMaskedLM {
         var b = ParameterBuilder(weights)
         let (H, E) = (c.hiddenSize, c.embeddingSize)
         let e = "albert.embeddings"
-        let word = b.param("\(e).word_embeddings.weight", [c.vocabSize, E])
-        let embeddings = Embeddings(word: word,
+        let (word, compactWord) = b.wordEmbeddings("\(e).word_embeddings.weight", [c.vocabSize, E])
+        let embeddings = Embeddings(word: word, compactWord: compactWord,
                                     position: b.param("\(e).position_embeddings.weight", [c.maxPositions, E]),
                                     tokenType: b.param("\(e).token_type_embeddings.weight", [c.typeVocabSize, E]),
                                     norm: b.layerNorm("\(e).LayerNorm", E, eps: c.layerNormEps), dropout: c.hiddenDropout)
@@ -36,7 +36,7 @@ public final class AlbertForMaskedLM: TransformerMaskedLM {
             let norm = b.layerNorm("predictions.LayerNorm", E, eps: c.layerNormEps)
             let (decoder, tied) = b.decoder("predictions.decoder.weight", config: c, word: word)
             let bias = b.decoderBias("predictions.bias", decoder: "predictions.decoder", config: c, tied: tied)
-            head = MLMHead(dense: dense, activation: c.hiddenAct, norm: norm, decoderWeight: decoder, decoderBias: bias, tied: tied)
+            head = MLMHead(dense: dense, activation: c.hiddenAct, norm: norm, decoderWeight: decoder, decoderBias: bias, tied: tied, compactDecoder: tied ? embeddings.compactWord : nil)
         }
         super.init(config: c, embeddings: embeddings, embeddingProjection: projection, layers: layers,
                    schedule: albertSchedule(layers: c.numLayers, groups: c.numHiddenGroups, inner: c.innerGroupNum),

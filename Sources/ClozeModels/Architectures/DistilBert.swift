@@ -8,7 +8,7 @@ public final class DistilBertForMaskedLM: TransformerMaskedLM {
         var b = ParameterBuilder(weights)
         let H = c.hiddenSize
         let e = "distilbert.embeddings"
-        let word = b.param("\(e).word_embeddings.weight", [c.vocabSize, H])
+        let (word, compactWord) = b.wordEmbeddings("\(e).word_embeddings.weight", [c.vocabSize, H])
         let positionName = "\(e).position_embeddings.weight"
         let position: Tensor
         if c.sinusoidalPositions, !weights.has(positionName) {
@@ -18,7 +18,7 @@ public final class DistilBertForMaskedLM: TransformerMaskedLM {
         } else {
             position = b.param(positionName, [c.maxPositions, H])
         }
-        let embeddings = Embeddings(word: word, position: position, tokenType: nil,
+        let embeddings = Embeddings(word: word, compactWord: compactWord, position: position, tokenType: nil,
                                     norm: b.layerNorm("\(e).LayerNorm", H, eps: c.layerNormEps), dropout: c.hiddenDropout)
         var layers: [TransformerLayer] = []
         for i in 0..<c.numLayers {
@@ -41,7 +41,7 @@ public final class DistilBertForMaskedLM: TransformerMaskedLM {
             let norm = b.layerNorm("vocab_layer_norm", H, eps: 1e-12)
             let (decoder, tied) = b.decoder("vocab_projector.weight", config: c, word: word)
             let bias = b.bias("vocab_projector.bias", [c.vocabSize])
-            head = MLMHead(dense: dense, activation: c.hiddenAct, norm: norm, decoderWeight: decoder, decoderBias: bias, tied: tied)
+            head = MLMHead(dense: dense, activation: c.hiddenAct, norm: norm, decoderWeight: decoder, decoderBias: bias, tied: tied, compactDecoder: tied ? embeddings.compactWord : nil)
         }
         super.init(config: c, embeddings: embeddings, embeddingProjection: nil, layers: layers,
                    schedule: Array(layers.indices), mlmHead: head, positionScheme: .sequential,

@@ -10,8 +10,9 @@ struct ParameterBuilder {
     var biases = Set<ObjectIdentifier>()
     /// Every Linear built, by HF module name: the injection point for adapters (LoRA, ...).
     private(set) var linears: [Linear] = []
-    /// NF4 Linears by weight name (kept out of `all`: they are not trainable tensors).
-    private(set) var quantizedWeights: [(name: String, linear: Linear)] = []
+    /// Frozen compact tensors of an NF4 model (layer weights, the f16 word table), kept out of `all`
+    /// (they are not trainable): name, shape and how to get their f32 values for saving.
+    private(set) var frozenTensors: [(name: String, shape: [Int], values: () -> [Float])] = []
 
     init(_ weights: WeightProvider) { self.weights = weights }
 
@@ -49,8 +50,18 @@ struct ParameterBuilder {
         let packed = NF4Matrix(quantizing: dense?.data ?? [Float](repeating: 0, count: outF * inF), rows: outF, cols: inF)
         let l = Linear(name: name, nf4: packed, bias: bias(name + ".bias", [outF]))
         linears.append(l)
-        quantizedWeights.append((name + ".weight", l))
+        frozenTensors.append((name + ".weight", [outF, inF], { l.adapter?.mergedWeight(l) ?? l.denseWeight }))
         return l
+    }
+
+    /// The word-embedding table: an f32 parameter, or for an NF4 model a frozen f16 table (the
+    /// largest tensor left in f32 otherwise; 47 MB saved at BERT-base) and an empty placeholder.
+    mutating func wordEmbeddings(_ name: String, _ shape: [Int]) -> (Tensor, HalfMatrix?) {
+        guard weights.quantization == .nf4 else { return (param(name, shape), nil) }
+        let dense = weights.tensor(name, shape: shape, initializer: .normal, optional: false)
+        let table = HalfMatrix(rounding: dense?.data ?? [Float](repeating: 0, count: shape[0] * shape[1]), rows: shape[0], cols: shape[1])
+        frozenTensors.append((name, shape, { table.expanded() }))
+        return (Tensor(shape: [0], data: [], name: name + " (f16)"), table)
     }
 
     mutating func layerNorm(_ name: String, _ width: Int, eps: Float) -> LayerNorm {

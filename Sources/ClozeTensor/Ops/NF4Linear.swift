@@ -8,8 +8,13 @@ extension Ops {
     /// no weight gradient (NF4 weights are frozen, QLoRA-style). Tiles depend on the sizes only, so
     /// results do not depend on the thread count.
     public static func linear(_ x: Tensor, nf4 weight: NF4Matrix, bias: Tensor?, tape: Tape?) -> Tensor {
+        linear(x, frozen: weight, bias: bias, tape: tape)
+    }
+
+    /// The same for any frozen compact matrix (NF4, f16).
+    public static func linear(_ x: Tensor, frozen weight: any FrozenMatrix, bias: Tensor?, tape: Tape?) -> Tensor {
         let outF = weight.rows, inF = weight.cols
-        require(x.lastDim == inF, "linear: input \(x.shape) does not match the NF4 weight [\(outF), \(inF)]")
+        require(x.lastDim == inF, "linear: input \(x.shape) does not match the frozen weight [\(outF), \(inF)]")
         if let b = bias { require(b.count == outF, "linear: bias \(b.name ?? "") \(b.shape) needs \(outF) values") }
         let n = x.rows
         let y = x.withData { px in makeArray(n * outF) { py in
@@ -29,7 +34,7 @@ extension Ops {
     }
 
     /// y[:, tile] = beta·y[:, tile] + x·W[tile, :]ᵀ for tiles of W's rows.
-    static func nf4Forward(_ x: UnsafePointer<Float>, rows n: Int, weight w: NF4Matrix, beta: Float, into y: UnsafeMutablePointer<Float>) {
+    static func nf4Forward(_ x: UnsafePointer<Float>, rows n: Int, weight w: any FrozenMatrix, beta: Float, into y: UnsafeMutablePointer<Float>) {
         let tileRows = Swift.min(w.rows, Swift.max(16, nf4TileFloats / Swift.max(w.cols, 1) / 16 * 16))
         let tiles = (w.rows + tileRows - 1) / tileRows
         withScratch(workers: Parallel.workers(tiles), floats: tileRows * w.cols) { scratch in
@@ -44,7 +49,7 @@ extension Ops {
     }
 
     /// dx[:, tile] = beta·dx[:, tile] + dy·W[:, tile] for tiles of W's columns.
-    static func nf4InputGradient(_ dy: UnsafePointer<Float>, rows n: Int, weight w: NF4Matrix, beta: Float,
+    static func nf4InputGradient(_ dy: UnsafePointer<Float>, rows n: Int, weight w: any FrozenMatrix, beta: Float,
                                  into dx: UnsafeMutablePointer<Float>) {
         let tileCols = Swift.min(w.cols, Swift.max(16, nf4TileFloats / Swift.max(w.rows, 1) / 16 * 16))
         let tiles = (w.cols + tileCols - 1) / tileCols
@@ -57,6 +62,18 @@ extension Ops {
                      beta: beta, dx + c.lowerBound, ldc: w.cols)
             }
         }
+    }
+
+    /// Rows `ids` of a frozen table as a new [ids.count, cols] tensor (an embedding lookup; no gradient).
+    public static func frozenRows(_ table: any FrozenMatrix, rows ids: [Int]) -> Tensor {
+        let w = table.cols
+        require(ids.allSatisfy { $0 >= 0 && $0 < table.rows }, "frozenRows: row outside the \(table.rows)-row table")
+        let data = makeArray(ids.count * w) { dst in
+            Parallel.chunks(ids.count, grain: Swift.max(1, 1 << 14 / Swift.max(w, 1)), align: 1) { r in
+                for i in r { table.dequantizeTile(rows: ids[i]..<(ids[i] + 1), columns: 0..<w, into: dst + i * w) }
+            }
+        }
+        return Tensor(shape: [ids.count, w], data: data)
     }
 
     /// `workers` scratch tiles of `floats` each, freed afterwards.

@@ -1,8 +1,47 @@
+/// A frozen [rows, cols] matrix kept in a compact form and expanded to f32 a tile at a time (the GEMM
+/// path in `Ops.linear(_:frozen:bias:tape:)`, row gathers in `Ops.frozenRows`).
+public protocol FrozenMatrix: AnyObject, Sendable {
+    var rows: Int { get }
+    var cols: Int { get }
+    /// Rows r, columns c as a dense row-major [r.count, c.count] tile.
+    func dequantizeTile(rows r: Range<Int>, columns c: Range<Int>, into dst: UnsafeMutablePointer<Float>)
+}
+
+extension FrozenMatrix {
+    /// Every value as f32 [rows, cols] (saving, tests).
+    public func expanded() -> [Float] {
+        Ops.makeArray(rows * cols) { dequantizeTile(rows: 0..<rows, columns: 0..<cols, into: $0) }
+    }
+}
+
+/// A frozen matrix in IEEE half precision (f16): the compact word-embedding table of an NF4 model
+/// (QLoRA keeps embeddings in 16-bit; f16 keeps 11 significant bits, like the bf16 QLoRA uses).
+public final class HalfMatrix: FrozenMatrix, Sendable {
+    public let rows: Int
+    public let cols: Int
+    public let values: [Float16]
+
+    public init(rounding values: [Float], rows: Int, cols: Int) {
+        require(values.count == rows * cols, "HalfMatrix: [\(rows), \(cols)] needs \(rows * cols) values, got \(values.count)")
+        self.rows = rows; self.cols = cols
+        self.values = values.map { Float16($0) }
+    }
+
+    public func dequantizeTile(rows r: Range<Int>, columns c: Range<Int>, into dst: UnsafeMutablePointer<Float>) {
+        values.withUnsafeBufferPointer { v in
+            for (i, row) in r.enumerated() {
+                let src = v.baseAddress! + row * cols + c.lowerBound, out = dst + i * c.count
+                for j in 0..<c.count { out[j] = Float(src[j]) }
+            }
+        }
+    }
+}
+
 /// A frozen [rows, cols] weight (PyTorch layout [out, in]) stored as NF4: packed 4-bit codes of the
 /// row-major flat tensor and its block scales, as `bitsandbytes.functional.quantize_4bit(blocksize=64,
 /// quant_type="nf4")` stores it. About 4.1 bits per value with double-quantised scales. Never trained:
 /// `Ops.linear(_:nf4:bias:tape:)` dequantises tiles on the fly and gives no weight gradient.
-public final class NF4Matrix: Sendable {
+public final class NF4Matrix: FrozenMatrix, Sendable {
     public let rows: Int
     public let cols: Int
     /// (rows·cols + 1) / 2 bytes; element 2k in the high nibble of byte k.
@@ -56,7 +95,7 @@ public final class NF4Matrix: Sendable {
     }
 
     /// Rows r of [rows, cols] columns c into a dense [r.count, c.count] tile.
-    func dequantizeTile(rows r: Range<Int>, columns c: Range<Int>, into dst: UnsafeMutablePointer<Float>) {
+    public func dequantizeTile(rows r: Range<Int>, columns c: Range<Int>, into dst: UnsafeMutablePointer<Float>) {
         if c.count == cols { return dequantize(from: r.lowerBound * cols, count: r.count * cols, into: dst) }
         for (i, row) in r.enumerated() { dequantize(from: row * cols + c.lowerBound, count: c.count, into: dst + i * c.count) }
     }
