@@ -29,16 +29,19 @@ public struct LoadedModel {
 /// Loads Hugging Face checkpoint directories (config.json + model.safetensors).
 public enum ModelLoader {
     /// A masked LM with its head (the usual entry point).
-    public static func loadMaskedLM(directory: String) throws -> TransformerMaskedLM {
-        try load(directory: directory, mlmHead: .required).model
+    /// `quantization: .nf4` stores the transformer-layer Linear weights in NF4 (frozen; QLoRA).
+    public static func loadMaskedLM(directory: String, quantization: WeightQuantization = .none) throws -> TransformerMaskedLM {
+        try load(directory: directory, mlmHead: .required, quantization: quantization).model
     }
 
     /// - Parameters:
     ///   - classificationLabels: also build a sequence-classification head with this many labels
     ///     (loaded if stored, else random from `seed`).
     ///   - allowUnexpected: accept unknown extra tensors instead of failing.
+    ///   - quantization: `.nf4` quantises each transformer-layer Linear weight as it is read (frozen).
     public static func load(directory: String, mlmHead: MLMHeadPolicy = .required, classificationLabels: Int? = nil,
-                            seed: UInt64 = 42, allowUnexpected: Bool = false) throws -> LoadedModel {
+                            seed: UInt64 = 42, allowUnexpected: Bool = false,
+                            quantization: WeightQuantization = .none) throws -> LoadedModel {
         let config = try ModelConfig.load(directory: directory)
         let path = (directory as NSString).appendingPathComponent("model.safetensors")
         guard FileManager.default.fileExists(atPath: path) else {
@@ -46,6 +49,7 @@ public enum ModelLoader {
         }
         let file = try SafeTensorsFile(path: path)
         let weights = CheckpointWeights(file: file, prefix: config.architecture.prefix)
+        weights.quantization = quantization
         let headBias = mlmHeadMarker(config.architecture)
         let withHead: Bool
         switch mlmHead {
@@ -83,8 +87,10 @@ public enum ModelLoader {
     }
 
     /// A model with seeded random weights (benchmarks, tests).
-    public static func random(config: ModelConfig, seed: UInt64) -> TransformerMaskedLM {
-        build(config: config, weights: RandomWeights(seed: seed, std: config.initializerRange), withMLMHead: true)
+    public static func random(config: ModelConfig, seed: UInt64, quantization: WeightQuantization = .none) -> TransformerMaskedLM {
+        let weights = RandomWeights(seed: seed, std: config.initializerRange)
+        weights.quantization = quantization
+        return build(config: config, weights: weights, withMLMHead: true)
     }
 
     static func build(config: ModelConfig, weights: WeightProvider, withMLMHead: Bool) -> TransformerMaskedLM {

@@ -27,6 +27,8 @@ public class TransformerMaskedLM: MaskedLanguageModel {
     public let baseParameters: [(name: String, tensor: Tensor)]
     /// Every Linear of the model: where adapters are injected.
     public let linears: [Linear]
+    /// NF4 layer weights and the f16 word table: frozen, not in `parameters`, written as f32 by `save`.
+    let frozenTensors: [(name: String, shape: [Int], values: () -> [Float])]
     /// Where each base tensor sits, for trainability policies.
     let roles: [ObjectIdentifier: ParameterRole]
     /// transformers class name written to config.json by `save` (MLM variant).
@@ -89,6 +91,7 @@ public class TransformerMaskedLM: MaskedLanguageModel {
         var seen = Set<ObjectIdentifier>()
         self.baseParameters = builder.all.filter { seen.insert(ObjectIdentifier($0.tensor)).inserted }
         self.linears = builder.linears
+        self.frozenTensors = builder.frozenTensors
         self.roles = Self.parameterRoles(builder: builder, embeddings: embeddings, projection: embeddingProjection,
                                          layers: layers, schedule: schedule)
         self.className = className
@@ -220,12 +223,15 @@ public class TransformerMaskedLM: MaskedLanguageModel {
             merged[ObjectIdentifier(l.weight)] = a.mergedWeight(l)
             if let b = l.bias, let mb = a.mergedBias(l) { merged[ObjectIdentifier(b)] = mb }
         }
-        for (name, t) in baseParameters + extra {
+        func add(_ name: String, _ shape: [Int], _ data: @autoclosure () -> [Float]) {
             var saved = name
             if mlmHead == nil, name.hasPrefix(prefix) { saved = String(name.dropFirst(prefix.count)) }
-            guard seen.insert(saved).inserted else { continue }
-            out.append((saved, t.shape, merged[ObjectIdentifier(t)] ?? t.data))
+            guard seen.insert(saved).inserted else { return }
+            out.append((saved, shape, data()))
         }
+        for (name, t) in baseParameters + extra { add(name, t.shape, merged[ObjectIdentifier(t)] ?? t.data) }
+        // NF4 weights are saved dequantised (merged with their adapter), the f16 table widened: an f32 checkpoint.
+        for (name, shape, values) in frozenTensors { add(name, shape, values()) }
         return out
     }
 

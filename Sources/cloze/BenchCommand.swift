@@ -28,6 +28,7 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Timed runs (the median is reported).") var runs: Int = 5
     @Option(help: "Untimed warm-up runs.") var warmup: Int = 1
     @Flag(name: .customLong("forward-only"), help: "Skip the training-step measurement.") var forwardOnly = false
+    @Option(help: ArgumentHelp(quantizeHelp)) var quantize = "none"
     @Flag(help: "Also print the median time of each training-step phase.") var phases = false
     @Flag(help: "Print one JSON object (all timings in seconds) instead of text.") var json = false
     @Option(name: .customLong("mask-fraction"), help: "Fraction of tokens that get MLM logits / loss.") var maskFraction: Double = 0.15
@@ -42,7 +43,7 @@ struct BenchCommand: ParsableCommand {
     func run() throws {
         BLASThreads.set(threads)
         let config = try ModelConfig(raw: shape.fields, file: "<bench \(shape.rawValue)>")
-        let model = ModelLoader.random(config: config, seed: 0)
+        let model = ModelLoader.random(config: config, seed: 0, quantization: try weightQuantization(quantize))
         var rng = SeededRNG(seed: 1)
         let n = batch * seq
         let ids = (0..<n).map { _ in Int32.random(in: 1000..<30000, using: &rng) }

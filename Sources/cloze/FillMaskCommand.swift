@@ -26,6 +26,8 @@ struct FillMaskCommand: ParsableCommand {
     @Flag(help: "Print JSON instead of a table.")
     var json = false
 
+    @Option(help: ArgumentHelp(quantizeHelp)) var quantize = "none"
+
     @Argument(help: "Text with one or more [MASK] (also accepted: <mask>).")
     var text: String
 
@@ -39,7 +41,7 @@ struct FillMaskCommand: ParsableCommand {
             throw ValidationError("model directory '\(model)' not found (no config.json); pass --model DIR")
         }
         BLASThreads.set(threads)
-        let mlm = try ModelLoader.loadMaskedLM(directory: model)
+        let mlm = try ModelLoader.loadMaskedLM(directory: model, quantization: try weightQuantization(quantize))
         if let adapter { try PEFTAdapterFile.load(from: adapter, into: mlm) }
         let tokenizer = try Tokenizer.load(directory: URL(fileURLWithPath: model))
         let results = try FillMask.predict(model: mlm, tokenizer: tokenizer, text: text, topK: topK)

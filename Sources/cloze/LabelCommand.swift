@@ -23,6 +23,7 @@ struct LabelCommand: ParsableCommand {
     @Option(help: "Worker threads (default: all cores).") var threads = ProcessInfo.processInfo.activeProcessorCount
     @Flag(name: .customLong("no-progress")) var noProgress = false
     @Flag(help: "Print a JSON summary instead of text.") var json = false
+    @Option(help: ArgumentHelp(quantizeHelp)) var quantize = "none"
 
     func run() throws {
         BLASThreads.set(threads)
@@ -32,7 +33,7 @@ struct LabelCommand: ParsableCommand {
         let format: LabelOutputWriter.Format
         if out.hasSuffix(".csv") { format = .csv } else if out.hasSuffix(".jsonl") || out.hasSuffix(".json") { format = .jsonl }
         else { throw ValidationError("--out must end in .jsonl or .csv") }
-        let (model, head, labels) = try ClassifierCheckpoint.load(directory: classifier)
+        let (model, head, labels) = try ClassifierCheckpoint.load(directory: classifier, quantization: try weightQuantization(quantize))
         guard labels == t.labels else {
             throw ValidationError("classifier labels \(labels) differ from task '\(t.name)' labels \(t.labels)")
         }
@@ -79,7 +80,7 @@ struct LabelCommand: ParsableCommand {
         }
         var labeler = AdapterPoolLabeler(modelDirectory: base, adapters: adapters, vocabulary: vocab)
         labeler.batchSize = batchSize; labeler.maxLength = maxLength ?? t.maxLength ?? 128; labeler.progress = !noProgress
-        labeler.share = !noShare
+        labeler.share = !noShare; labeler.quantization = try weightQuantization(quantize)
         let started = Date()
         let written = try labeler.run(pool: try loadPool(t), outputs: outputs, format: fmt)
         let seconds = Date().timeIntervalSince(started)

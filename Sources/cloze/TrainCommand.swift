@@ -167,6 +167,7 @@ struct TrainCommand: ParsableCommand {
     var savePatternModels = false
     @Option(help: "What to train: full, bitfit (all biases), bitfit-subset (query and first-MLP biases), freeze:K (top K layers and the head), lora (LoRA adapters, base frozen), dora (DoRA: LoRA with learned magnitudes), ia3 ((IA)³ scaling vectors on key, value and the feed-forward output; --lora-targets overrides), prompt (prompt tuning: virtual tokens before each input), ptuning (P-tuning: the virtual tokens through an MLP or LSTM encoder), prefix (prefix tuning: trainable keys and values in every layer), adapter (Houlsby bottleneck adapters). An adapter method freezes the base; METHOD+POLICY trains the base too (e.g. prefix+full, adapter+bitfit). Applies to pattern models, distillation and fine-tuning; a classification head always trains.")
     var tuning = "full"
+    @Option(help: ArgumentHelp(quantizeHelp + " Needs a method that keeps layer weights frozen (lora, dora, ia3, prompt, bitfit).")) var quantize = "none"
     @Option(name: .customLong("lora-r"), help: "LoRA rank (PEFT r).") var loraR = 8
     @Option(name: .customLong("lora-alpha"), help: "LoRA alpha (PEFT lora_alpha; scaling alpha/r).") var loraAlpha: Float = 16
     @Option(name: .customLong("lora-dropout"), help: "LoRA dropout on the adapter input (PEFT lora_dropout).") var loraDropout: Float = 0.1
@@ -209,6 +210,7 @@ struct TrainCommand: ParsableCommand {
         o.zeroShot = !noZeroShot
         o.training.trainability = policy; o.distillation.trainability = policy; o.fineTuning.trainability = policy
         o.lora = lora
+        o.quantization = try weightQuantization(quantize)
         guard let m = PETExperimentOptions.Method(rawValue: method) else { throw ValidationError("--method: expected pet or ipet, got '\(method)'") }
         o.method = m
         o.ipet.generations = ipetGenerations; o.ipet.scaleFactor = ipetScaleFactor

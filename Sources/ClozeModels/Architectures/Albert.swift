@@ -7,8 +7,8 @@ public final class AlbertForMaskedLM: TransformerMaskedLM {
         var b = ParameterBuilder(weights)
         let (H, E) = (c.hiddenSize, c.embeddingSize)
         let e = "albert.embeddings"
-        let word = b.param("\(e).word_embeddings.weight", [c.vocabSize, E])
-        let embeddings = Embeddings(word: word,
+        let (word, compactWord) = b.wordEmbeddings("\(e).word_embeddings.weight", [c.vocabSize, E])
+        let embeddings = Embeddings(word: word, compactWord: compactWord,
                                     position: b.param("\(e).position_embeddings.weight", [c.maxPositions, E]),
                                     tokenType: b.param("\(e).token_type_embeddings.weight", [c.typeVocabSize, E]),
                                     norm: b.layerNorm("\(e).LayerNorm", E, eps: c.layerNormEps), dropout: c.hiddenDropout)
@@ -18,13 +18,13 @@ public final class AlbertForMaskedLM: TransformerMaskedLM {
             for j in 0..<c.innerGroupNum {
                 let l = "albert.encoder.albert_layer_groups.\(g).albert_layers.\(j)"
                 layers.append(TransformerLayer(
-                    query: b.linear("\(l).attention.query", in: H, out: H),
-                    key: b.linear("\(l).attention.key", in: H, out: H),
-                    value: b.linear("\(l).attention.value", in: H, out: H),
-                    attentionOutput: b.linear("\(l).attention.dense", in: H, out: H),
+                    query: b.layerLinear("\(l).attention.query", in: H, out: H),
+                    key: b.layerLinear("\(l).attention.key", in: H, out: H),
+                    value: b.layerLinear("\(l).attention.value", in: H, out: H),
+                    attentionOutput: b.layerLinear("\(l).attention.dense", in: H, out: H),
                     attentionNorm: b.layerNorm("\(l).attention.LayerNorm", H, eps: c.layerNormEps),
-                    ffnIn: b.linear("\(l).ffn", in: H, out: c.intermediateSize),
-                    ffnOut: b.linear("\(l).ffn_output", in: c.intermediateSize, out: H),
+                    ffnIn: b.layerLinear("\(l).ffn", in: H, out: c.intermediateSize),
+                    ffnOut: b.layerLinear("\(l).ffn_output", in: c.intermediateSize, out: H),
                     outputNorm: b.layerNorm("\(l).full_layer_layer_norm", H, eps: c.layerNormEps),
                     heads: c.numHeads, activation: c.hiddenAct, hiddenDropout: c.hiddenDropout,
                     attentionDropout: c.attentionDropout, dropoutAfterAttentionOutput: true))
@@ -36,7 +36,7 @@ public final class AlbertForMaskedLM: TransformerMaskedLM {
             let norm = b.layerNorm("predictions.LayerNorm", E, eps: c.layerNormEps)
             let (decoder, tied) = b.decoder("predictions.decoder.weight", config: c, word: word)
             let bias = b.decoderBias("predictions.bias", decoder: "predictions.decoder", config: c, tied: tied)
-            head = MLMHead(dense: dense, activation: c.hiddenAct, norm: norm, decoderWeight: decoder, decoderBias: bias, tied: tied)
+            head = MLMHead(dense: dense, activation: c.hiddenAct, norm: norm, decoderWeight: decoder, decoderBias: bias, tied: tied, compactDecoder: tied ? embeddings.compactWord : nil)
         }
         super.init(config: c, embeddings: embeddings, embeddingProjection: projection, layers: layers,
                    schedule: albertSchedule(layers: c.numLayers, groups: c.numHiddenGroups, inner: c.innerGroupNum),

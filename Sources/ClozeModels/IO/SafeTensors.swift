@@ -41,6 +41,11 @@ public final class SafeTensorsFile {
     private let dataStart: Int
 
     public convenience init(path: String) throws {
+        if let mapped = Self.mapReadOnly(path) {
+            try self.init(data: mapped, path: path)
+            releasesReadPages = true
+            return
+        }
         let data: Data
         do {
             data = try Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped)
@@ -48,6 +53,34 @@ public final class SafeTensorsFile {
             throw ModelError.io(file: path, message: "cannot read safetensors file: \(error.localizedDescription)")
         }
         try self.init(data: data, path: path)
+    }
+
+    /// The file mmapped read-only and private (nil if that fails; the caller then reads it normally).
+    /// Cloze owns this mapping, so it can hand pages back after reading them (`releasePages`).
+    static func mapReadOnly(_ path: String) -> Data? {
+        let fd = open(path, O_RDONLY)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0, info.st_size > 0 else { return nil }
+        let size = Int(info.st_size)
+        guard let base = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0), base != MAP_FAILED else { return nil }
+        return Data(bytesNoCopy: base, count: size, deallocator: .custom { p, n in munmap(p, n) })
+    }
+
+    /// True when `bytes` is Cloze's own read-only file mapping.
+    private var releasesReadPages = false
+
+    /// Drops the whole pages of a just-copied byte range from this process's resident set: the
+    /// copy is what the model keeps, so the file pages would otherwise count twice toward peak RSS
+    /// while a checkpoint loads (and NF4 loading keeps no f32 copy at all). Reading them again
+    /// refaults them from the file (private read-only mapping).
+    private func releasePages(_ base: UnsafeRawPointer, from start: Int, count: Int) {
+        guard releasesReadPages else { return }
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let first = (start + page - 1) / page * page, last = (start + count) / page * page
+        guard last > first else { return }
+        madvise(UnsafeMutableRawPointer(mutating: base + first), last - first, MADV_DONTNEED)
     }
 
     public init(data: Data, path: String) throws {
@@ -201,15 +234,18 @@ public final class SafeTensorsFile {
         }
         if n == 0 { return [] }
         let start = dataStart + e.begin
+        let size = e.dtype.byteSize, chunk = 1 << 21  // elements per step: file pages go back as we go
         return bytes.withUnsafeBytes { raw -> [Float] in
-            let src = raw.baseAddress! + start
-            return [Float](unsafeUninitializedCapacity: n) { buf, count in
-                let dst = buf.baseAddress!
-                switch e.dtype {
-                case .F32: UnsafeMutableRawPointer(dst).copyMemory(from: src, byteCount: 4 * n)
-                case .F16: HalfConversion.f16ToFloat(src, dst, count: n)
-                case .BF16: HalfConversion.bf16ToFloat(src, dst, count: n)
-                default: break  // excluded above
+            [Float](unsafeUninitializedCapacity: n) { buf, count in
+                for first in stride(from: 0, to: n, by: chunk) {
+                    let m = Swift.min(chunk, n - first), src = raw.baseAddress! + start + first * size, dst = buf.baseAddress! + first
+                    switch e.dtype {
+                    case .F32: UnsafeMutableRawPointer(dst).copyMemory(from: src, byteCount: 4 * m)
+                    case .F16: HalfConversion.f16ToFloat(src, dst, count: m)
+                    case .BF16: HalfConversion.bf16ToFloat(src, dst, count: m)
+                    default: break  // excluded above
+                    }
+                    releasePages(raw.baseAddress!, from: start + first * size, count: m * size)
                 }
                 count = n
             }

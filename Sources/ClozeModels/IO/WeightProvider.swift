@@ -17,12 +17,28 @@ public protocol WeightProvider: AnyObject {
     func tensor(_ name: String, shape: [Int], initializer: ParameterInit, optional: Bool) -> Tensor?
     /// Whether the source has this tensor (random providers: true).
     func has(_ name: String) -> Bool
+    /// How transformer-layer Linear weights are stored once built.
+    var quantization: WeightQuantization { get }
+}
+
+/// Storage of the frozen transformer-layer Linear weights (QLoRA keeps embeddings, LayerNorms,
+/// biases and the MLM head in f32).
+public enum WeightQuantization: String, Sendable, CaseIterable {
+    /// f32, trainable.
+    case none
+    /// bitsandbytes NF4, block 64, double-quantised scales; frozen, dequantised on the fly.
+    case nf4
+}
+
+extension WeightProvider {
+    public var quantization: WeightQuantization { .none }
 }
 
 /// Seeded random parameters (benchmarks, fresh classification heads).
 public final class RandomWeights: WeightProvider {
     var rng: SeededRNG
     let std: Float
+    public var quantization = WeightQuantization.none
     /// Names created, in order (for reports).
     public private(set) var created: [String] = []
 
@@ -66,6 +82,7 @@ public final class RandomWeights: WeightProvider {
 public final class CheckpointWeights: WeightProvider {
     public let file: SafeTensorsFile
     let prefix: String
+    public var quantization = WeightQuantization.none
     /// Used for optional tensors that are absent (classification heads); nil = leave them absent.
     var fallback: RandomWeights?
     public private(set) var used: Set<String> = []

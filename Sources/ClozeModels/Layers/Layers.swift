@@ -10,6 +10,9 @@ struct ParameterBuilder {
     var biases = Set<ObjectIdentifier>()
     /// Every Linear built, by HF module name: the injection point for adapters (LoRA, ...).
     private(set) var linears: [Linear] = []
+    /// Frozen compact tensors of an NF4 model (layer weights, the f16 word table), kept out of `all`
+    /// (they are not trainable): name, shape and how to get their f32 values for saving.
+    private(set) var frozenTensors: [(name: String, shape: [Int], values: () -> [Float])] = []
 
     init(_ weights: WeightProvider) { self.weights = weights }
 
@@ -39,6 +42,28 @@ struct ParameterBuilder {
         return l
     }
 
+    /// A transformer layer's Linear: quantised to NF4 as it is read when the provider asks for it
+    /// (the f32 tensor lives only until it is packed). An NF4 weight is frozen and not a parameter.
+    mutating func layerLinear(_ name: String, in inF: Int, out outF: Int) -> Linear {
+        guard weights.quantization == .nf4 else { return linear(name, in: inF, out: outF) }
+        let dense = weights.tensor(name + ".weight", shape: [outF, inF], initializer: .normal, optional: false)
+        let packed = NF4Matrix(quantizing: dense?.data ?? [Float](repeating: 0, count: outF * inF), rows: outF, cols: inF)
+        let l = Linear(name: name, nf4: packed, bias: bias(name + ".bias", [outF]))
+        linears.append(l)
+        frozenTensors.append((name + ".weight", [outF, inF], { l.adapter?.mergedWeight(l) ?? l.denseWeight }))
+        return l
+    }
+
+    /// The word-embedding table: an f32 parameter, or for an NF4 model a frozen f16 table (the
+    /// largest tensor left in f32 otherwise; 47 MB saved at BERT-base) and an empty placeholder.
+    mutating func wordEmbeddings(_ name: String, _ shape: [Int]) -> (Tensor, HalfMatrix?) {
+        guard weights.quantization == .nf4 else { return (param(name, shape), nil) }
+        let dense = weights.tensor(name, shape: shape, initializer: .normal, optional: false)
+        let table = HalfMatrix(rounding: dense?.data ?? [Float](repeating: 0, count: shape[0] * shape[1]), rows: shape[0], cols: shape[1])
+        frozenTensors.append((name, shape, { table.expanded() }))
+        return (Tensor(shape: [0], data: [], name: name + " (f16)"), table)
+    }
+
     mutating func layerNorm(_ name: String, _ width: Int, eps: Float) -> LayerNorm {
         LayerNorm(gamma: param(name + ".weight", [width], .ones), beta: bias(name + ".bias", [width]), eps: eps)
     }
@@ -63,20 +88,43 @@ extension LinearAdapter {
 }
 
 /// y = x Wᵀ + b, PyTorch layout W [out, in]. A class so that adapters can be injected after loading.
+/// W is dense f32 (`weight`) or a frozen NF4 matrix (`nf4Weight`, QLoRA's quantised base); code that
+/// needs the base projection calls `project`, code that needs W's values reads `denseWeight`.
 public final class Linear {
     /// Hugging Face module name (e.g. `bert.encoder.layer.0.attention.self.query`).
     public let name: String
+    /// The f32 weight [out, in]; for an NF4 layer an empty [0] placeholder (the values live in
+    /// `nf4Weight`), so dense-only code fails loudly instead of reading stale values.
     public let weight: Tensor
     public let bias: Tensor?
+    /// The frozen NF4 weight; nil = dense.
+    public let nf4Weight: NF4Matrix?
     /// Applied on top of the base projection; nil = a plain linear layer.
     public var adapter: (any LinearAdapter)?
+    public let inFeatures: Int
+    public let outFeatures: Int
 
     init(name: String, weight: Tensor, bias: Tensor?) {
-        self.name = name; self.weight = weight; self.bias = bias
+        self.name = name; self.weight = weight; self.bias = bias; self.nf4Weight = nil
+        inFeatures = weight.shape[1]; outFeatures = weight.shape[0]
     }
 
-    public var inFeatures: Int { weight.shape[1] }
-    public var outFeatures: Int { weight.shape[0] }
+    init(name: String, nf4 weight: NF4Matrix, bias: Tensor?) {
+        self.name = name; self.nf4Weight = weight; self.bias = bias
+        self.weight = Tensor(shape: [0], data: [], name: name + ".weight (NF4)")
+        inFeatures = weight.cols; outFeatures = weight.rows
+    }
+
+    public var isQuantized: Bool { nf4Weight != nil }
+
+    /// W's values [out, in] (dequantised for NF4: a full f32 copy, for merging and saving only).
+    public var denseWeight: [Float] { nf4Weight?.dequantized() ?? weight.data }
+
+    /// x·Wᵀ + bias from whichever storage W has: what adapters call for the base projection.
+    public func project(_ x: Tensor, bias: Tensor?, tape: Tape?) -> Tensor {
+        if let nf4Weight { return Ops.linear(x, nf4: nf4Weight, bias: bias, tape: tape) }
+        return Ops.linear(x, weight: weight, bias: bias, tape: tape)
+    }
 
     public func callAsFunction(_ x: Tensor, tape: Tape?) -> Tensor {
         var noRNG: SeededRNG? = nil
@@ -85,7 +133,7 @@ public final class Linear {
 
     /// `training` and `rng` reach the adapter (LoRA dropout); the base projection has none.
     public func forward(_ x: Tensor, training: Bool, rng: inout SeededRNG?, tape: Tape?) -> Tensor {
-        guard let adapter else { return Ops.linear(x, weight: weight, bias: bias, tape: tape) }
+        guard let adapter else { return project(x, bias: bias, tape: tape) }
         return adapter.forward(x, linear: self, training: training, rng: &rng, tape: tape)
     }
 }
@@ -150,7 +198,7 @@ public final class TransformerLayer {
     var linears: [Linear] { [query, key, value, attentionOutput, ffnIn, ffnOut] }
     /// Every tensor of the layer (weights, biases, LayerNorms).
     var tensors: [Tensor] {
-        linears.flatMap { [$0.weight] + ($0.bias.map { [$0] } ?? []) }
+        linears.flatMap { ($0.isQuantized ? [] : [$0.weight]) + ($0.bias.map { [$0] } ?? []) }
             + [attentionNorm.gamma, attentionNorm.beta, outputNorm.gamma, outputNorm.beta]
     }
 

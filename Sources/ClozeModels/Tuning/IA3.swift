@@ -48,14 +48,14 @@ public final class IA3Adapter: LinearAdapter {
 
     public func forward(_ x: Tensor, linear: Linear, training: Bool, rng: inout SeededRNG?, tape: Tape?) -> Tensor {
         if isFeedforward {
-            return Ops.linear(Ops.scaleColumns(x, by: scale, tape: tape), weight: linear.weight, bias: linear.bias, tape: tape)
+            return linear.project(Ops.scaleColumns(x, by: scale, tape: tape), bias: linear.bias, tape: tape)
         }
-        return Ops.scaleColumns(Ops.linear(x, weight: linear.weight, bias: linear.bias, tape: tape), by: scale, tape: tape)
+        return Ops.scaleColumns(linear.project(x, bias: linear.bias, tape: tape), by: scale, tape: tape)
     }
 
     public func mergedWeight(_ linear: Linear) -> [Float] {
         let cols = linear.inFeatures, l = scale.data
-        var w = linear.weight.data
+        var w = linear.denseWeight
         for r in 0..<linear.outFeatures {
             for c in 0..<cols { w[r * cols + c] *= isFeedforward ? l[c] : l[r] }
         }

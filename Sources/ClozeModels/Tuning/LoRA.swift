@@ -56,7 +56,7 @@ public final class LoRAAdapter: LinearAdapter {
         let bound = 1 / Float(linear.inFeatures).squareRoot()
         let values = (0..<(config.rank * linear.inFeatures)).map { _ in (rng.nextUniform() * 2 - 1) * bound }
         let magnitude = config.useDoRA
-            ? Tensor(shape: [linear.outFeatures], data: LoRAAdapter.rowNorms(linear.weight.data, columns: linear.inFeatures),
+            ? Tensor(shape: [linear.outFeatures], data: LoRAAdapter.rowNorms(linear.denseWeight, columns: linear.inFeatures),
                      requiresGrad: true, name: linear.name + ".lora_magnitude_vector")
             : nil
         self.init(a: Tensor(shape: [config.rank, linear.inFeatures], data: values, requiresGrad: true, name: linear.name + ".lora_A.weight"),
@@ -71,20 +71,20 @@ public final class LoRAAdapter: LinearAdapter {
     }
 
     public func forward(_ x: Tensor, linear: Linear, training: Bool, rng: inout SeededRNG?, tape: Tape?) -> Tensor {
-        guard !merged else { return Ops.linear(x, weight: linear.weight, bias: linear.bias, tape: tape) }
+        guard !merged else { return linear.project(x, bias: linear.bias, tape: tape) }
         let dropping = training && dropout > 0 && rng != nil
         let dropped = dropping ? Ops.dropout(x, p: dropout, rng: &rng, tape: tape) : x
         let down = Ops.linear(dropped, weight: a, bias: nil, tape: tape)     // [N, r]
         let up = Ops.linear(down, weight: b, bias: nil, tape: tape)          // [N, out]
         guard let magnitude else {
-            return Ops.addScaled(Ops.linear(x, weight: linear.weight, bias: linear.bias, tape: tape), up, alpha: 1, beta: scaling, tape: tape)
+            return Ops.addScaled(linear.project(x, bias: linear.bias, tape: tape), up, alpha: 1, beta: scaling, tape: tape)
         }
         let norm = weightNorm(linear)
-        let direction = Ops.linear(dropped, weight: linear.weight, bias: nil, tape: tape)
+        let direction = linear.project(dropped, bias: nil, tape: tape)
         let combined = Ops.addScaled(direction, up, alpha: 1, beta: scaling, tape: tape)
         guard dropping else { return Ops.scaleColumns(combined, by: magnitude, dividedBy: norm, plus: linear.bias, tape: tape) }
         // PEFT with active dropout: base(x) + (m/n − 1)·dropout(x)·Wᵀ + (m/n)·s·lora(dropout(x)).
-        let base = Ops.linear(x, weight: linear.weight, bias: linear.bias, tape: tape)
+        let base = linear.project(x, bias: linear.bias, tape: tape)
         let rescaled = Ops.scaleColumns(combined, by: magnitude, dividedBy: norm, tape: tape)
         return Ops.add(Ops.addScaled(base, direction, alpha: 1, beta: -1, tape: tape), rescaled, tape: tape)
     }
@@ -96,7 +96,7 @@ public final class LoRAAdapter: LinearAdapter {
 
     /// ‖W + s·B·A‖ per output row (DoRA's n; a constant for the gradient).
     func weightNorm(_ linear: Linear) -> [Float] {
-        Self.rowNorms(zip(linear.weight.data, delta()).map { $0 + $1 }, columns: linear.inFeatures)
+        Self.rowNorms(zip(linear.denseWeight, delta()).map { $0 + $1 }, columns: linear.inFeatures)
     }
 
     public static func rowNorms(_ w: [Float], columns: Int) -> [Float] {
@@ -107,7 +107,7 @@ public final class LoRAAdapter: LinearAdapter {
 
     public func mergedWeight(_ linear: Linear) -> [Float] {
         if merged { return linear.weight.data }
-        var w = zip(linear.weight.data, delta()).map { $0 + $1 }
+        var w = zip(linear.denseWeight, delta()).map { $0 + $1 }
         guard let magnitude else { return w }
         let n = Self.rowNorms(w, columns: linear.inFeatures), cols = linear.inFeatures
         for r in 0..<linear.outFeatures {
@@ -118,7 +118,10 @@ public final class LoRAAdapter: LinearAdapter {
     }
 
     /// Folds the update into W (inference without the extra GEMMs); `unmerge` takes it out again.
+    /// Refused for an NF4 base: W + s·B·A has no exact 4-bit form (saving writes the merged f32
+    /// weight from `mergedWeight` instead, as QLoRA users merge into the dequantised base).
     public func merge(into linear: Linear) {
+        precondition(!linear.isQuantized, "LoRA merge: \(linear.name) is an NF4 weight; merging into 4-bit storage is not supported (save the model to get the merged f32 weights)")
         guard !merged else { return }
         if isDoRA { weightBeforeMerge = linear.weight.data }
         linear.weight.data = mergedWeight(linear)

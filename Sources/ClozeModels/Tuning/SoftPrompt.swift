@@ -41,8 +41,15 @@ public final class SoftPrompt {
         return data
     }
 
-    static func copyRows(_ rows: [Int], from table: Tensor, width e: Int, into data: inout [Float]) {
-        for (i, row) in rows.enumerated() { for j in 0..<e { data[i * e + j] = table.data[row * e + j] } }
+    /// The model's word-embedding table as (V, E, rows → their values): the f32 parameter, or an NF4
+    /// model's f16 table.
+    static func wordTable(_ model: any MaskedLanguageModel) -> (V: Int, E: Int, rows: ([Int]) -> [Float])? {
+        if let table = (model as? TransformerMaskedLM)?.embeddings.compactWord {
+            return (table.rows, table.cols, { Ops.frozenRows(table, rows: $0).data })
+        }
+        guard let word = model.parameters.first(where: { $0.name.hasSuffix("embeddings.word_embeddings.weight") })?.tensor else { return nil }
+        let e = word.shape[1]
+        return (word.shape[0], e, { rows in rows.flatMap { word.data[($0 * e)..<(($0 + 1) * e)] } })
     }
 
     public enum Initialization: Sendable, Equatable {
@@ -57,10 +64,9 @@ public final class SoftPrompt {
     /// A fresh prompt of `count` tokens for `model`, seeded.
     public convenience init(count: Int, model: any MaskedLanguageModel, initialization: Initialization, seed: UInt64) throws {
         guard count >= 1 else { throw ModelError.input("a soft prompt needs at least 1 virtual token, got \(count)") }
-        guard let word = model.parameters.first(where: { $0.name.hasSuffix("embeddings.word_embeddings.weight") })?.tensor else {
+        guard let (V, E, wordRows) = Self.wordTable(model) else {
             throw ModelError.input("the model has no word-embedding table to size the soft prompt from")
         }
-        let (V, E) = (word.shape[0], word.shape[1])
         var rng = SeededRNG(seed: seed)
         var data = [Float](repeating: 0, count: count * E)
         switch initialization {
@@ -68,13 +74,13 @@ public final class SoftPrompt {
             data = Self.standardNormal(data.count, &rng)
         case .vocabulary(let limit):
             let l = Swift.min(Swift.max(limit, 1), V)
-            Self.copyRows((0..<count).map { _ in Int(rng.next() % UInt64(l)) }, from: word, width: E, into: &data)
+            data = wordRows((0..<count).map { _ in Int(rng.next() % UInt64(l)) })
         case .tokens(let ids):
             guard !ids.isEmpty else { throw ModelError.input("the soft prompt's init text has no tokens") }
             if let bad = ids.first(where: { $0 < 0 || Int($0) >= V }) {
                 throw ModelError.input("soft prompt init token id \(bad) is outside the vocabulary of \(V)")
             }
-            Self.copyRows((0..<count).map { Int(ids[$0 % ids.count]) }, from: word, width: E, into: &data)
+            data = wordRows((0..<count).map { Int(ids[$0 % ids.count]) })
         }
         self.init(embeddings: Tensor(shape: [count, E], data: data, requiresGrad: true, name: "prompt_embeddings"))
     }

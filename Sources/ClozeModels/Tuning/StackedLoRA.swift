@@ -20,7 +20,7 @@ public final class StackedLoRAAdapter: LinearAdapter {
 
     public func forward(_ x: Tensor, linear: Linear, training: Bool, rng: inout SeededRNG?, tape: Tape?) -> Tensor {
         precondition(tape == nil && !training, "StackedLoRAAdapter serves inference only")
-        let y = Ops.linear(x, weight: linear.weight, bias: linear.bias, tape: nil)
+        let y = linear.project(x, bias: linear.bias, tape: nil)   // dense or NF4 base
         let (inF, outF) = (linear.inFeatures, linear.outFeatures), k = tasks.count
         precondition(x.rows % k == 0, "StackedLoRAAdapter: \(x.rows) rows are not \(k) equal task blocks")
         let block = x.rows / k
@@ -39,7 +39,7 @@ public final class StackedLoRAAdapter: LinearAdapter {
     }
 
     /// Serving-only: there is no single merged weight for several tasks.
-    public func mergedWeight(_ linear: Linear) -> [Float] { linear.weight.data }
+    public func mergedWeight(_ linear: Linear) -> [Float] { linear.denseWeight }
 
     /// Installs one stacked adapter on every Linear any task adapts (`tasks[k]`: Linear name -> task k's LoRA).
     public static func install(on model: any MaskedLanguageModel, tasks: [[String: LoRAAdapter]]) {

@@ -58,6 +58,15 @@ public enum TrainabilityPolicy: Sendable, Equatable, CustomStringConvertible {
         }
     }
 
+    /// Whether the policy updates transformer-layer Linear weights (impossible for an NF4 base).
+    public var trainsLayerWeights: Bool {
+        switch self {
+        case .full: return true
+        case .topLayers(let k): return k > 0
+        case .biases, .bitfitSubset, .frozen: return false
+        }
+    }
+
     public func isTrainable(_ role: ParameterRole, appliedLayers: Int) -> Bool {
         if role.region == .adapter { return true }
         switch self {

@@ -37,6 +37,8 @@ public struct AdapterPoolLabeler {
     public var progress = true
     /// False: one pass per adapter even for LoRA (the baseline the shared pass is measured against).
     public var share = true
+    /// `.nf4`: the shared base's layer weights in NF4 (QLoRA serving).
+    public var quantization = WeightQuantization.none
 
     public init(modelDirectory: String, adapters: [TaskAdapter], vocabulary: any TokenVocabulary) {
         self.modelDirectory = modelDirectory; self.adapters = adapters; self.vocabulary = vocabulary
@@ -45,7 +47,7 @@ public struct AdapterPoolLabeler {
     /// Labels `pool` into `outputs[k]` for adapter k. Returns rows written per output.
     public func run(pool: Dataset, outputs: [String], format: LabelOutputWriter.Format) throws -> [Int] {
         precondition(outputs.count == adapters.count)
-        let model = try ModelLoader.loadMaskedLM(directory: modelDirectory)
+        let model = try ModelLoader.loadMaskedLM(directory: modelDirectory, quantization: quantization)
         if share, let loras = try sharedLoRAs(model) {
             StackedLoRAAdapter.install(on: model, tasks: loras)
             return try label(pool: pool, model: model, tasks: Array(adapters.indices), outputs: outputs, format: format)

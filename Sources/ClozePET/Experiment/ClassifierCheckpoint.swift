@@ -34,8 +34,10 @@ public enum ClassifierCheckpoint {
         }
     }
 
-    /// Loads a saved classifier; its labels come from config.json's id2label.
-    public static func load(directory: String) throws -> (model: TransformerMaskedLM, head: SequenceClassificationHead, labels: [String]) {
+    /// Loads a saved classifier; its labels come from config.json's id2label. `.nf4` quantises the
+    /// encoder's layer weights as they load (inference in less memory).
+    public static func load(directory: String, quantization: WeightQuantization = .none)
+        throws -> (model: TransformerMaskedLM, head: SequenceClassificationHead, labels: [String]) {
         let path = (directory as NSString).appendingPathComponent("config.json")
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
@@ -48,7 +50,7 @@ public enum ClassifierCheckpoint {
             throw PETError(.fileNotFound, "not a classifier checkpoint (config.json with id2label)", at: SourceLocation(file: path))
         }
         let labels = (0..<id2label.count).map { "\(id2label["\($0)"] ?? "\($0)")" }
-        let loaded = try ModelLoader.load(directory: directory, mlmHead: .none, classificationLabels: labels.count)
+        let loaded = try ModelLoader.load(directory: directory, mlmHead: .none, classificationLabels: labels.count, quantization: quantization)
         guard loaded.report.randomlyInitialized.isEmpty else {
             throw PETError(.badTaskDescriptor, "classifier weights missing from the checkpoint: \(loaded.report.randomlyInitialized.joined(separator: ", "))",
                            at: SourceLocation(file: directory))

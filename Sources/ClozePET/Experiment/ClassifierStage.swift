@@ -30,7 +30,7 @@ extension PETExperiment {
                          targets: SequenceClassifierTrainer.Targets, config base: PETTrainingConfig, state: RunState) throws -> RunScore? {
         let seed = data.seed
         let loaded = try ModelLoader.load(directory: options.modelDirectory, mlmHead: .none, classificationLabels: task.labels.count,
-                                          seed: UInt64(seed))
+                                          seed: UInt64(seed), quantization: options.quantization)
         try attachAdapters(loaded.model, seed: UInt64(seed))
         var config = base
         config.seed = UInt64(seed)

@@ -28,6 +28,9 @@ public struct PETExperimentOptions {
     public var prefix: (count: Int, projectionHidden: Int?)?
     /// Houlsby / Pfeiffer bottleneck adapters in every layer.
     public var bottleneckAdapters: BottleneckAdapterConfig?
+    /// `.nf4`: every model is loaded with its transformer-layer Linear weights in NF4 (QLoRA's frozen
+    /// base); only trainability policies that leave those weights frozen are accepted.
+    public var quantization = WeightQuantization.none
     public var maxLength: Int?
     public var evalBatchSize = 32
     public var testLimit: Int?
@@ -76,11 +79,23 @@ public struct PETExperiment {
 
     var maxLength: Int { options.maxLength ?? task.maxLength ?? 128 }
 
+    /// NF4 weights cannot train: refuse a stage whose policy would update transformer-layer weights.
+    func checkQuantization() throws {
+        guard options.quantization != .none else { return }
+        let stages = [(options.trainPatterns, options.training.trainability, "pattern models"),
+                      (options.distill, options.distillation.trainability, "distillation"),
+                      (options.fineTune, options.fineTuning.trainability, "fine-tuning")]
+        for (runs, policy, stage) in stages where runs && policy.trainsLayerWeights {
+            throw PETError(.badTaskDescriptor, "--quantize \(options.quantization.rawValue): the quantised layer weights are frozen, but \(stage) would train them (--tuning \(policy)); use --tuning lora, dora, ia3, prompt, bitfit or bitfit-subset")
+        }
+    }
+
     public func run() throws -> RunResults {
         if options.method == .ipet {
             guard options.unlabeledCount > 0 else { throw PETError(.emptyDataset, "iPET labels an unlabelled pool: give --unlabeled N") }
             guard options.ipet.generations >= 1 else { throw PETError(.emptyDataset, "iPET needs at least one generation") }
         }
+        try checkQuantization()
         let state = RunState()
         var collector = ResultsCollector()
         for seed in options.seeds {

@@ -64,7 +64,7 @@ extension PETExperiment {
     func runPatternModel(_ spec: PatternSpec, repetition rep: Int, generation: Int, extraTraining: [PETFeature],
                          data: SeedData, state: RunState) throws -> PatternModelOutput? {
         let L = task.labels.count, pad = vocabulary.specialTokens.padID
-        let model = try ModelLoader.loadMaskedLM(directory: options.modelDirectory)
+        let model = try ModelLoader.loadMaskedLM(directory: options.modelDirectory, quantization: options.quantization)
         try attachAdapters(model, seed: UInt64(data.seed) &* 1000 &+ UInt64(rep) &+ UInt64(generation) &* 1_000_003,
                            softTokens: spec.pattern.softTokenCount)
         let scorer = spec.multiToken.map { PETScorer(model: model, multiToken: $0) } ?? PETScorer(model: model, verbalizer: spec.verbalizer)
