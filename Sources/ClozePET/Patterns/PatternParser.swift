@@ -33,136 +33,45 @@ public enum PatternParser {
 
     /// Parses one pattern line. `location` gives file and line; columns are filled in by the parser.
     public static func parseLine(_ line: String, location: SourceLocation) throws -> Pattern {
-        let s = Array(line.unicodeScalars)
-        func fail(_ code: PETError.Code, _ col: Int, _ msg: String) -> PETError {
-            var loc = location; loc.column = col
-            return PETError(code, msg, at: loc)
-        }
-        func isSpace(_ c: Unicode.Scalar) -> Bool { c == " " || c == "\t" }
+        var scanner = PatternLineScanner(line: line, location: location)
+        return try scanner.parse()
+    }
+}
 
-        var segments: [[Pattern.Element]] = [[]]
-        var literal = String.UnicodeScalarView()
-        var literalColumn = 1
-        var pendingSpace = false
-        var masks = 0
-        var segmentBreakColumn: Int?
+/// One pass over a pattern line's Unicode scalars: literal text accumulates until a slot, a bracket
+/// token or the end flushes it; each special element records whether a space preceded it.
+struct PatternLineScanner {
+    let s: [Unicode.Scalar]
+    let line: String
+    let location: SourceLocation
+    var segments: [[Pattern.Element]] = [[]]
+    var literal = String.UnicodeScalarView()
+    var literalColumn = 1
+    var pendingSpace = false
+    var masks = 0
+    var segmentBreakColumn: Int?
+    var i = 0
 
-        func flushLiteral() {
-            guard !literal.isEmpty else { return }
-            let scalars = Array(literal)
-            let lead = scalars.prefix(while: isSpace).count
-            let trail = scalars.reversed().prefix(while: isSpace).count
-            if lead == scalars.count {
-                pendingSpace = true
-            } else {
-                let core = String(String.UnicodeScalarView(scalars[lead..<(scalars.count - trail)]))
-                let first = segments[segments.count - 1].isEmpty
-                segments[segments.count - 1].append(Pattern.Element(.text(core),
-                    spaceBefore: !first && (pendingSpace || lead > 0), column: literalColumn + lead))
-                pendingSpace = trail > 0
-            }
-            literal = String.UnicodeScalarView()
-        }
-        func appendSpecial(_ piece: Pattern.Piece, column: Int) {
-            flushLiteral()
-            let first = segments[segments.count - 1].isEmpty
-            segments[segments.count - 1].append(Pattern.Element(piece, spaceBefore: !first && pendingSpace, column: column))
-            pendingSpace = false
-        }
+    init(line: String, location: SourceLocation) {
+        self.s = Array(line.unicodeScalars); self.line = line; self.location = location
+    }
 
-        var i = 0
+    func fail(_ code: PETError.Code, _ col: Int, _ msg: String) -> PETError {
+        var loc = location; loc.column = col
+        return PETError(code, msg, at: loc)
+    }
+
+    static func isSpace(_ c: Unicode.Scalar) -> Bool { c == " " || c == "\t" }
+
+    mutating func parse() throws -> Pattern {
         while i < s.count {
-            let c = s[i]
-            let col = i + 1
+            let c = s[i], col = i + 1
             switch c {
-            case "\\":
-                guard i + 1 < s.count else {
-                    throw fail(.badEscape, col, "expected a character after '\\' (escapes: \\{ \\} \\[ \\] \\\\ \\#)")
-                }
-                let e = s[i + 1]
-                guard "{}[]\\#".unicodeScalars.contains(e) else {
-                    throw fail(.badEscape, col, "unknown escape '\\\(e)': expected one of \\{ \\} \\[ \\] \\\\ \\#")
-                }
-                if literal.isEmpty { literalColumn = col }
-                literal.append(e)
-                i += 2
-            case "{":
-                guard let close = s[(i + 1)...].firstIndex(of: "}") else {
-                    throw fail(.unclosedBrace, col, "unclosed '{': expected '}' to end the slot (write a literal brace as '\\{')")
-                }
-                let body = String(String.UnicodeScalarView(s[(i + 1)..<close]))
-                if let nested = s[(i + 1)..<close].firstIndex(of: "{") {
-                    throw fail(.unclosedBrace, col, "unclosed '{': found another '{' at column \(nested + 1) before '}'")
-                }
-                let parts = body.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
-                let name = parts[0].trimmingCharacters(in: .whitespaces)
-                if name.isEmpty {
-                    throw fail(.emptySlot, col, "empty slot '{\(body)}': expected a column name such as {text_a}")
-                }
-                if name == "demo" {
-                    throw fail(.notSupportedYet, col, "demonstrations ({demo}) are reserved syntax, not supported yet")
-                }
-                guard name.unicodeScalars.allSatisfy({ CharacterSet.alphanumerics.contains($0) || $0 == "_" || $0 == "-" || $0 == "." }) else {
-                    throw fail(.badSlotName, col, "bad slot name '\(name)': expected letters, digits, '_', '-' or '.' (map other column names to an alias in the task file)")
-                }
-                var shortenable = false
-                var transforms: [SlotTransform] = []
-                for mod in parts.dropFirst() {
-                    let m = mod.trimmingCharacters(in: .whitespaces)
-                    if m == "shorten" { shortenable = true; continue }
-                    guard let t = SlotTransform(rawValue: m) else {
-                        throw fail(.unknownModifier, col, "unknown slot modifier ':\(m)' in {\(body)}: expected one of \(slotModifiers.map { ":" + $0 }.joined(separator: ", "))")
-                    }
-                    if transforms.contains(t) { continue }
-                    if (t == .lowerFirst && transforms.contains(.upperFirst)) || (t == .upperFirst && transforms.contains(.lowerFirst)) {
-                        throw fail(.unknownModifier, col, "slot {\(body)} has both ':lower-first' and ':upper-first': keep one")
-                    }
-                    transforms.append(t)
-                }
-                appendSpecial(.slot(name: name, shortenable: shortenable, transforms: transforms), column: col)
-                i = close + 1
-            case "}":
-                throw fail(.strayClosingBrace, col, "unexpected '}' without a matching '{': write a literal brace as '\\}'")
-            case "[":
-                guard let close = s[(i + 1)...].firstIndex(of: "]") else {
-                    throw fail(.unclosedBracket, col, "unclosed '[': expected [MASK] or [SEP] (write a literal bracket as '\\[')")
-                }
-                let body = String(String.UnicodeScalarView(s[(i + 1)..<close]))
-                switch body {
-                case "MASK":
-                    masks += 1
-                    if masks > 1 {
-                        throw fail(.multipleMasks, col, "second [MASK]: expected exactly one [MASK] per pattern (multi-mask patterns are not supported)")
-                    }
-                    appendSpecial(.mask, column: col)
-                case "SEP":
-                    if segmentBreakColumn != nil {
-                        throw fail(.multipleSegmentBreaks, col, "second [SEP]: a pattern has at most two segments")
-                    }
-                    flushLiteral()
-                    if segments[0].isEmpty {
-                        throw fail(.emptySegment, col, "[SEP] at the start: expected text, a slot or [MASK] before the segment break")
-                    }
-                    segmentBreakColumn = col
-                    segments.append([])
-                    pendingSpace = false
-                default:
-                    if body == "SOFT" || body.hasPrefix("SOFT:") {
-                        let n = body == "SOFT" ? 1 : Int(body.dropFirst(5))
-                        guard let n, n >= 1, n <= 100 else {
-                            throw fail(.notSupportedYet, col, "[\(body)]: expected [SOFT] or [SOFT:n] with n a number of virtual tokens from 1 to 100 ([SOFT:word] is not supported)")
-                        }
-                        appendSpecial(.soft(count: n), column: col)
-                        i = close + 1
-                        continue
-                    }
-                    let hint = ["MASK", "SEP", "SOFT"].first { $0.caseInsensitiveCompare(body) == .orderedSame }
-                        .map { " (did you mean [\($0)]?)" } ?? ""
-                    throw fail(.unknownBracketToken, col, "unknown token '[\(body)]'\(hint): expected [MASK] or [SEP]; write a literal bracket as '\\['")
-                }
-                i = close + 1
-            case "]":
-                throw fail(.unknownBracketToken, col, "unexpected ']' without a matching '[': write a literal bracket as '\\]'")
+            case "\\": try escape(col)
+            case "{": try slot(col)
+            case "}": throw fail(.strayClosingBrace, col, "unexpected '}' without a matching '{': write a literal brace as '\\}'")
+            case "[": try bracket(col)
+            case "]": throw fail(.unknownBracketToken, col, "unexpected ']' without a matching '[': write a literal bracket as '\\]'")
             default:
                 if literal.isEmpty { literalColumn = col }
                 literal.append(c)
@@ -177,5 +86,124 @@ public enum PatternParser {
             throw fail(.noMask, 1, "no [MASK] in pattern: expected exactly one [MASK]")
         }
         return Pattern(segments: segments, location: location, source: line)
+    }
+
+    /// Literal text so far becomes a text element; its surrounding spaces become `spaceBefore` flags.
+    mutating func flushLiteral() {
+        guard !literal.isEmpty else { return }
+        let scalars = Array(literal)
+        let lead = scalars.prefix(while: Self.isSpace).count
+        let trail = scalars.reversed().prefix(while: Self.isSpace).count
+        if lead == scalars.count {
+            pendingSpace = true
+        } else {
+            let core = String(String.UnicodeScalarView(scalars[lead..<(scalars.count - trail)]))
+            let first = segments[segments.count - 1].isEmpty
+            segments[segments.count - 1].append(Pattern.Element(.text(core),
+                spaceBefore: !first && (pendingSpace || lead > 0), column: literalColumn + lead))
+            pendingSpace = trail > 0
+        }
+        literal = String.UnicodeScalarView()
+    }
+
+    mutating func appendSpecial(_ piece: Pattern.Piece, column: Int) {
+        flushLiteral()
+        let first = segments[segments.count - 1].isEmpty
+        segments[segments.count - 1].append(Pattern.Element(piece, spaceBefore: !first && pendingSpace, column: column))
+        pendingSpace = false
+    }
+
+    mutating func escape(_ col: Int) throws {
+        guard i + 1 < s.count else {
+            throw fail(.badEscape, col, "expected a character after '\\' (escapes: \\{ \\} \\[ \\] \\\\ \\#)")
+        }
+        let e = s[i + 1]
+        guard "{}[]\\#".unicodeScalars.contains(e) else {
+            throw fail(.badEscape, col, "unknown escape '\\\(e)': expected one of \\{ \\} \\[ \\] \\\\ \\#")
+        }
+        if literal.isEmpty { literalColumn = col }
+        literal.append(e)
+        i += 2
+    }
+
+    /// `{name[:modifier...]}`.
+    mutating func slot(_ col: Int) throws {
+        guard let close = s[(i + 1)...].firstIndex(of: "}") else {
+            throw fail(.unclosedBrace, col, "unclosed '{': expected '}' to end the slot (write a literal brace as '\\{')")
+        }
+        let body = String(String.UnicodeScalarView(s[(i + 1)..<close]))
+        if let nested = s[(i + 1)..<close].firstIndex(of: "{") {
+            throw fail(.unclosedBrace, col, "unclosed '{': found another '{' at column \(nested + 1) before '}'")
+        }
+        let parts = body.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
+        let name = parts[0].trimmingCharacters(in: .whitespaces)
+        if name.isEmpty {
+            throw fail(.emptySlot, col, "empty slot '{\(body)}': expected a column name such as {text_a}")
+        }
+        if name == "demo" {
+            throw fail(.notSupportedYet, col, "demonstrations ({demo}) are reserved syntax, not supported yet")
+        }
+        guard name.unicodeScalars.allSatisfy({ CharacterSet.alphanumerics.contains($0) || $0 == "_" || $0 == "-" || $0 == "." }) else {
+            throw fail(.badSlotName, col, "bad slot name '\(name)': expected letters, digits, '_', '-' or '.' (map other column names to an alias in the task file)")
+        }
+        let (shortenable, transforms) = try slotModifiers(parts.dropFirst(), body: body, col: col)
+        appendSpecial(.slot(name: name, shortenable: shortenable, transforms: transforms), column: col)
+        i = close + 1
+    }
+
+    func slotModifiers(_ mods: ArraySlice<String>, body: String, col: Int) throws -> (Bool, [SlotTransform]) {
+        var shortenable = false
+        var transforms: [SlotTransform] = []
+        for mod in mods {
+            let m = mod.trimmingCharacters(in: .whitespaces)
+            if m == "shorten" { shortenable = true; continue }
+            guard let t = SlotTransform(rawValue: m) else {
+                throw fail(.unknownModifier, col, "unknown slot modifier ':\(m)' in {\(body)}: expected one of \(PatternParser.slotModifiers.map { ":" + $0 }.joined(separator: ", "))")
+            }
+            if transforms.contains(t) { continue }
+            if (t == .lowerFirst && transforms.contains(.upperFirst)) || (t == .upperFirst && transforms.contains(.lowerFirst)) {
+                throw fail(.unknownModifier, col, "slot {\(body)} has both ':lower-first' and ':upper-first': keep one")
+            }
+            transforms.append(t)
+        }
+        return (shortenable, transforms)
+    }
+
+    /// `[MASK]`, `[SEP]`, `[SOFT]` / `[SOFT:n]`.
+    mutating func bracket(_ col: Int) throws {
+        guard let close = s[(i + 1)...].firstIndex(of: "]") else {
+            throw fail(.unclosedBracket, col, "unclosed '[': expected [MASK] or [SEP] (write a literal bracket as '\\[')")
+        }
+        let body = String(String.UnicodeScalarView(s[(i + 1)..<close]))
+        switch body {
+        case "MASK":
+            masks += 1
+            if masks > 1 {
+                throw fail(.multipleMasks, col, "second [MASK]: expected exactly one [MASK] per pattern (multi-mask patterns are not supported)")
+            }
+            appendSpecial(.mask, column: col)
+        case "SEP":
+            if segmentBreakColumn != nil {
+                throw fail(.multipleSegmentBreaks, col, "second [SEP]: a pattern has at most two segments")
+            }
+            flushLiteral()
+            if segments[0].isEmpty {
+                throw fail(.emptySegment, col, "[SEP] at the start: expected text, a slot or [MASK] before the segment break")
+            }
+            segmentBreakColumn = col
+            segments.append([])
+            pendingSpace = false
+        case "SOFT", _ where body.hasPrefix("SOFT:"):
+            let n = body == "SOFT" ? 1 : Int(body.dropFirst(5))
+            guard let n, n >= 1, n <= 100 else {
+                throw fail(.notSupportedYet, col, "[\(body)]: expected [SOFT] or [SOFT:n] with n a number of virtual tokens from 1 to 100 ([SOFT:word] is not supported)")
+            }
+            appendSpecial(.soft(count: n), column: col)
+        default:
+            let hint = ["MASK", "SEP", "SOFT"].first { $0.caseInsensitiveCompare(body) == .orderedSame }
+                .map { " (did you mean [\($0)]?)" } ?? ""
+            throw fail(.unknownBracketToken, col, "unknown token '[\(body)]'\(hint): expected [MASK], [SEP] or [SOFT:n]; write a literal bracket as '\\['")
+        }
+        i = close + 1
     }
 }
