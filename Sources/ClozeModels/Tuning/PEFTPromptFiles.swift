@@ -108,20 +108,17 @@ extension PEFTAdapterFile {
 }
 
 extension TransformerMaskedLM {
-    /// The two adapter slots of each distinct layer: after the attention output and after the feed-forward output.
-    var adapterSlots: [(TransformerLayer, (linear: Linear, set: (TransformerLayer, BottleneckAdapter) -> Void))] {
+    /// The two bottleneck-adapter slots of each distinct layer: after the attention output and after
+    /// the feed-forward output, named by the Linear they follow.
+    var adapterSlots: [(TransformerLayer, (linear: Linear, get: (TransformerLayer) -> BottleneckAdapter?, set: (TransformerLayer, BottleneckAdapter) -> Void))] {
         layers.flatMap { l in [
-            (l, (linear: l.attentionOutput, set: { $0.attentionAdapter = $1 })),
-            (l, (linear: l.ffnOut, set: { $0.outputAdapter = $1 })),
+            (l, (linear: l.attentionOutput, get: { $0.attentionAdapter }, set: { $0.attentionAdapter = $1 })),
+            (l, (linear: l.ffnOut, get: { $0.outputAdapter }, set: { $0.outputAdapter = $1 })),
         ] }
     }
 
     /// Bottleneck adapters' tensors, named after the Linear they follow.
     public var bottleneckAdapterParameters: [(name: String, tensor: Tensor)] {
-        layers.flatMap { l in
-            [(l.attentionOutput, l.attentionAdapter), (l.ffnOut, l.outputAdapter)].flatMap { linear, adapter in
-                (adapter?.parameters ?? []).map { (linear.name + "." + $0.name, $0.tensor) }
-            }
-        }
+        adapterSlots.flatMap { layer, slot in (slot.get(layer)?.parameters ?? []).map { (slot.linear.name + "." + $0.name, $0.tensor) } }
     }
 }

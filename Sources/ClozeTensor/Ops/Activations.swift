@@ -47,14 +47,18 @@ extension Ops {
         return out
     }
 
-    public static func tanh(_ x: Tensor, tape: Tape?) -> Tensor {
+    /// d tanh = 1 - y², read from the saved output instead of recomputing.
+    public static func tanh(_ x: Tensor, tape: Tape?) -> Tensor { unaryFromOutput(x, Tanh.self, TanhFromOutput.self, tape: tape) }
+
+    /// y = F(x) elementwise; backward dx += dy · D'(y), the derivative taken from the saved output y.
+    static func unaryFromOutput<F: VectorKernel, D: VectorKernel>(_ x: Tensor, _ f: F.Type, _ d: D.Type, tape: Tape?) -> Tensor {
         let n = x.count
-        let y = x.withData { px in makeArray(n) { py in elementwise(px, py, n, Tanh.self) } }
+        let y = x.withData { px in makeArray(n) { py in elementwise(px, py, n, F.self) } }
         let out = Tensor(shape: x.shape, data: y, requiresGrad: recording(tape, x))
         if out.requiresGrad {
-            tape!.record {  // d tanh = 1 - y²; read the saved output instead of recomputing.
+            tape!.record {
                 out.grad.withPointer { dy in out.withData { py in x.withGrad { dx in
-                    backwardElementwise(py, dy, dx, n, TanhFromOutput.self)
+                    backwardElementwise(py, dy, dx, n, D.self)
                 } } }
             }
         }

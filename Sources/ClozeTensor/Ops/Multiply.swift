@@ -17,19 +17,7 @@ extension Ops {
     }
 
     /// 1 / (1 + e^-x); the derivative y(1 - y) is read from the saved output.
-    public static func sigmoid(_ x: Tensor, tape: Tape?) -> Tensor {
-        let n = x.count
-        let y = x.withData { px in makeArray(n) { py in elementwise(px, py, n, Sigmoid.self) } }
-        let out = Tensor(shape: x.shape, data: y, requiresGrad: recording(tape, x))
-        if out.requiresGrad {
-            tape!.record {
-                out.grad.withPointer { dy in out.withData { py in x.withGrad { dx in
-                    backwardElementwise(py, dy, dx, n, SigmoidFromOutput.self)
-                } } }
-            }
-        }
-        return out
-    }
+    public static func sigmoid(_ x: Tensor, tape: Tape?) -> Tensor { unaryFromOutput(x, Sigmoid.self, SigmoidFromOutput.self, tape: tape) }
 }
 
 enum Sigmoid: VectorKernel {
