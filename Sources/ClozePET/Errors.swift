@@ -27,7 +27,7 @@ public struct PETError: Error, CustomStringConvertible, LocalizedError, Equatabl
     public enum Code: String, Sendable {
         // patterns
         case noMask, multipleMasks, unknownSlot, unclosedBrace, unclosedBracket, emptySlot, badSlotName,
-             unknownModifier, unknownBracketToken, notSupportedYet, badEscape, strayClosingBrace,
+             unknownModifier, unknownBracketToken, notSupportedYet, misplacedDemo, badEscape, strayClosingBrace,
              multipleSegmentBreaks, emptySegment, noPatterns
         // verbalizers
         case badVerbalizerLine, duplicateLabel, duplicateWord, noWords, notSingleToken, labelNotInData,

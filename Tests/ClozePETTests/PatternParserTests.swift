@@ -59,8 +59,17 @@ final class PatternParserTests: XCTestCase {
         XCTAssertEqual(e?.location?.column, 1)
         assertPETError(.notSupportedYet) { _ = try self.parse("[MASK] [SOFT:0]") }
         assertPETError(.notSupportedYet) { _ = try self.parse("[MASK] [SOFT:101]") }
-        e = assertPETError(.notSupportedYet) { _ = try self.parse("{demo} {text_a} [MASK]") }
-        XCTAssertTrue(e!.message.contains("demonstrations"))
+        e = assertPETError(.misplacedDemo) { _ = try self.parse("{demo} {text_a} [MASK]") }
+        XCTAssertTrue(e!.message.contains("{demo} at the start"), e!.message)
+        e = assertPETError(.misplacedDemo) { _ = try self.parse("{text_a} [MASK]. {demo} more") }
+        XCTAssertEqual(e?.location?.column, 25)
+        assertPETError(.misplacedDemo) { _ = try self.parse("{text_a} [MASK]. {demo} {demo}") }
+        assertPETError(.misplacedDemo) { _ = try self.parse("{text_a} [MASK]. {demo} [SEP] x") }
+        assertPETError(.unknownModifier) { _ = try self.parse("{text_a} [MASK]. {demo:shorten}") }
+        let demo = try self.parse("{text_a} It was [MASK]. {demo}  ")
+        XCTAssertTrue(demo.demonstrations)
+        XCTAssertEqual(demo.segments, try self.parse("{text_a} It was [MASK].").segments)
+        XCTAssertFalse(try self.parse("{text_a} It was [MASK].").demonstrations)
         e = assertPETError(.badEscape) { _ = try self.parse("[MASK] \\n") }
         XCTAssertEqual(e?.location?.column, 8)
         assertPETError(.badEscape) { _ = try self.parse("[MASK] \\") }

@@ -10,14 +10,7 @@ final class RealTokenizerInputTests: XCTestCase {
     struct Special: Decodable { var cls: Int32; var sep: Int32; var pad: Int32; var mask: Int32; var unk: Int32 }
     struct Fixture: Decodable { var cases: [Case]; var singleTokenWords: [String: [Int32]]; var multiTokenWords: [String: [String]]; var special: Special }
 
-    func vocabulary() throws -> TokenizerVocabulary {
-        let dir = packageRoot + "/../shared/models/minilm-l6-mlm"
-        guard FileManager.default.fileExists(atPath: dir + "/tokenizer.json") else {
-            XCTFail("shared model missing at \(dir) (see the project README)")
-            throw PETError(.fileNotFound, "missing model", at: SourceLocation(file: dir))
-        }
-        return try TokenizerVocabulary.load(directory: dir)
-    }
+    func vocabulary() throws -> TokenizerVocabulary { try sharedModelVocabulary() }
 
     func testInputsMatchHuggingFace() throws {
         let f = try JSONDecoder().decode(Fixture.self, from: fixture("bert_inputs.json"))

@@ -79,3 +79,13 @@ final class FakeVocab: TokenVocabulary {
     var layout = SpecialTokenLayout.bert(cls: 2, sep: 3, pad: 0)
     var specialTokens: SpecialTokenLayout { layout }
 }
+
+/// The bert-base-uncased tokenizer of the shared MiniLM model (fails the test when it is missing).
+func sharedModelVocabulary() throws -> TokenizerVocabulary {
+    let dir = packageRoot + "/../shared/models/minilm-l6-mlm"
+    guard FileManager.default.fileExists(atPath: dir + "/tokenizer.json") else {
+        XCTFail("shared model missing at \(dir) (see the project README)")
+        throw PETError(.fileNotFound, "missing model", at: SourceLocation(file: dir))
+    }
+    return try TokenizerVocabulary.load(directory: dir)
+}

@@ -32,6 +32,8 @@ public struct PETExperimentOptions {
     /// base); only trainability policies that leave those weights frozen are accepted.
     public var quantization = WeightQuantization.none
     public var maxLength: Int?
+    /// LM-BFF demonstrations (`--demos`); patterns ending in `{demo}` get them with the defaults anyway.
+    public var demonstrations: DemonstrationOptions?
     public var evalBatchSize = 32
     public var testLimit: Int?
     public var dataRoot: String?

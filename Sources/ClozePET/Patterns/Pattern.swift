@@ -34,9 +34,12 @@ public struct Pattern: Sendable, Equatable {
     public var location: SourceLocation
     /// The line as written (without the newline).
     public var source: String
+    /// The line ends with `{demo}`: after the query come demonstrations, one training example per class
+    /// rendered with this same pattern and its mask filled by the label word (LM-BFF).
+    public var demonstrations: Bool
 
-    public init(segments: [[Element]], location: SourceLocation, source: String) {
-        self.segments = segments; self.location = location; self.source = source
+    public init(segments: [[Element]], location: SourceLocation, source: String, demonstrations: Bool = false) {
+        self.segments = segments; self.location = location; self.source = source; self.demonstrations = demonstrations
     }
 
     /// Virtual tokens the pattern's `[SOFT:n]` elements hold in all.

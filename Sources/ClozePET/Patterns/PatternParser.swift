@@ -50,6 +50,8 @@ struct PatternLineScanner {
     var pendingSpace = false
     var masks = 0
     var segmentBreakColumn: Int?
+    /// Column of `{demo}`; nothing but spaces may follow it.
+    var demoColumn: Int?
     var i = 0
 
     init(line: String, location: SourceLocation) {
@@ -66,6 +68,9 @@ struct PatternLineScanner {
     mutating func parse() throws -> Pattern {
         while i < s.count {
             let c = s[i], col = i + 1
+            if let d = demoColumn, !Self.isSpace(c) {
+                throw fail(.misplacedDemo, col, "text after {demo} (column \(d)): {demo} ends the pattern, since demonstrations follow the query")
+            }
             switch c {
             case "\\": try escape(col)
             case "{": try slot(col)
@@ -85,7 +90,7 @@ struct PatternLineScanner {
         if masks == 0 {
             throw fail(.noMask, 1, "no [MASK] in pattern: expected exactly one [MASK]")
         }
-        return Pattern(segments: segments, location: location, source: line)
+        return Pattern(segments: segments, location: location, source: line, demonstrations: demoColumn != nil)
     }
 
     /// Literal text so far becomes a text element; its surrounding spaces become `spaceBefore` flags.
@@ -141,7 +146,12 @@ struct PatternLineScanner {
             throw fail(.emptySlot, col, "empty slot '{\(body)}': expected a column name such as {text_a}")
         }
         if name == "demo" {
-            throw fail(.notSupportedYet, col, "demonstrations ({demo}) are reserved syntax, not supported yet")
+            guard parts.count == 1 else { throw fail(.unknownModifier, col, "{demo} takes no modifiers: its demonstrations are shortened to fit --max-length") }
+            flushLiteral()
+            if segments.allSatisfy(\.isEmpty) { throw fail(.misplacedDemo, col, "{demo} at the start: the query pattern comes first, then {demo} at the end of the line") }
+            demoColumn = col
+            i = close + 1
+            return
         }
         guard name.unicodeScalars.allSatisfy({ CharacterSet.alphanumerics.contains($0) || $0 == "_" || $0 == "-" || $0 == "." }) else {
             throw fail(.badSlotName, col, "bad slot name '\(name)': expected letters, digits, '_', '-' or '.' (map other column names to an alias in the task file)")

@@ -83,8 +83,15 @@ public struct PETTrainer {
 
     public func train(_ features: [PETFeature], unlabeled: [PETFeature] = [],
                       progress: ((_ step: Int, _ loss: Float) -> Void)? = nil) throws -> PETTrainingLog {
-        guard !features.isEmpty else { throw PETError(.emptyDataset, "no training examples") }
-        guard features.allSatisfy({ $0.label != nil }) else { throw PETError(.unknownLabel, "PET training needs labelled examples") }
+        try train(count: features.count, feature: { i, _ in features[i] }, unlabeled: unlabeled, progress: progress)
+    }
+
+    /// Training over `count` examples whose inputs `feature(i, rng)` makes when a batch needs them, so
+    /// an input may change from step to step (LM-BFF draws fresh demonstrations each time); `rng` is a
+    /// generator of its own, seeded from the run's seed.
+    public func train(count: Int, feature: (Int, inout SeededRNG) throws -> PETFeature, unlabeled: [PETFeature] = [],
+                      progress: ((_ step: Int, _ loss: Float) -> Void)? = nil) throws -> PETTrainingLog {
+        guard count > 0 else { throw PETError(.emptyDataset, "no training examples") }
         if config.alpha != nil && unlabeled.isEmpty {
             throw PETError(.emptyDataset, "the auxiliary MLM loss (alpha) needs unlabelled examples")
         }
@@ -94,7 +101,8 @@ public struct PETTrainer {
         var orderRNG = SeededRNG(seed: config.seed)
         var dropoutRNG: SeededRNG? = config.dropout ? SeededRNG(seed: config.seed &+ 1) : nil
         var maskRNG = SeededRNG(seed: config.seed &+ 2)
-        let batches = Self.schedule(count: features.count, batchSize: config.batchSize, steps: config.maxSteps,
+        var featureRNG = SeededRNG(seed: config.seed &+ 3)
+        let batches = Self.schedule(count: count, batchSize: config.batchSize, steps: config.maxSteps,
                                     shuffle: config.shuffle, rng: &orderRNG)
         let unlabeledBatches = config.alpha == nil ? [] :
             Self.schedule(count: unlabeled.count, batchSize: config.unlabeledBatchSize, steps: config.maxSteps,
@@ -104,7 +112,9 @@ public struct PETTrainer {
         log.stepLosses.reserveCapacity(config.maxSteps)
         for (step, idx) in batches.enumerated() {
             let tape = Tape()
-            let batch = try PETBatch(idx.map { features[$0] }, padID: padID)
+            let examples = try idx.map { try feature($0, &featureRNG) }
+            guard examples.allSatisfy({ $0.label != nil }) else { throw PETError(.unknownLabel, "PET training needs labelled examples") }
+            let batch = try PETBatch(examples, padID: padID)
             var loss = try scorer.loss(batch, training: config.dropout, rng: &dropoutRNG, tape: tape)
             if let alpha = config.alpha {
                 let ub = try PETBatch(unlabeledBatches[step].map { unlabeled[$0] }, padID: padID)

