@@ -69,4 +69,5 @@ let tokenizerSuite = BenchmarkSuite(name: "tokenizer") { suite in
     }
 }
 
+BLASKernels.reexecWithFasterKernelsIfNeeded()
 Benchmark.main([kernels, tokenizerSuite])

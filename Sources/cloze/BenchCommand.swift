@@ -79,7 +79,7 @@ struct BenchCommand: ParsableCommand {
         }
         if json && forwardOnly { try emitJSON(); return }
         if !json {
-        print("cloze bench: \(shape.rawValue) (\(String(format: "%.1f", Double(count) / 1e6))M parameters), batch \(batch) x seq \(seq), \(masked) masked positions, \(threads) BLAS threads, median of \(runs)")
+        print("cloze bench: \(shape.rawValue) (\(String(format: "%.1f", Double(count) / 1e6))M parameters), batch \(batch) x seq \(seq), \(masked) masked positions, \(threads) BLAS threads (OpenBLAS kernels \(BLASKernels.coreName)), median of \(runs)")
         print(String(format: "forward (encoder + MLM head at masks, no tape): %.1f ms  = %.0f tokens/s", forward * 1000, Double(n) / forward))
         }
         if forwardOnly { return }

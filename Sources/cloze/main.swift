@@ -1,4 +1,5 @@
 import ArgumentParser
+import ClozeTensor
 
 struct Cloze: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -7,4 +8,6 @@ struct Cloze: ParsableCommand {
         subcommands: [FillMaskCommand.self, BenchCommand.self, TokenizeCommand.self, BenchTokenizerCommand.self, BenchDecodeCommand.self,
                       TrainCommand.self, EvalCommand.self, LabelCommand.self])
 }
+// Before any work: OpenBLAS may have fallen back to kernels far slower than this CPU supports.
+BLASKernels.reexecWithFasterKernelsIfNeeded()
 Cloze.main()
