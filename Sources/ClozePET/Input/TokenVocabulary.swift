@@ -15,6 +15,12 @@ public protocol TokenVocabulary {
     var unknownTokenID: Int32? { get }
     /// How one or two segments are wrapped in special tokens.
     var specialTokens: SpecialTokenLayout { get }
+    /// The vocabulary's text of token `id` (`great`, `Ġgreat`, `▁great`), nil when unknown (label search).
+    func tokenString(_ id: Int32) -> String?
+}
+
+extension TokenVocabulary {
+    public func tokenString(_ id: Int32) -> String? { nil }
 }
 
 /// `prefix A suffix` for one segment, `prefix A separator B suffix` for two (HF's

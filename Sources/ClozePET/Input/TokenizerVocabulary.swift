@@ -36,4 +36,5 @@ public struct TokenizerVocabulary: TokenVocabulary {
 
     public func tokenize(_ text: String) -> [String] { tokenizer.tokenize(text) }
     public func tokenIDs(_ text: String) -> [Int32] { tokenizer.encodeIDs(text) }
+    public func tokenString(_ id: Int32) -> String? { tokenizer.token(for: id) }
 }
