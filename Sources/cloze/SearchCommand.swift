@@ -4,8 +4,8 @@ import Foundation
 
 struct SearchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "search",
-        abstract: "LM-BFF automatic prompt search: label words (templates: not yet).",
-        subcommands: [SearchLabelsCommand.self])
+        abstract: "LM-BFF automatic prompt search: label words and templates.",
+        subcommands: [SearchLabelsCommand.self, SearchTemplatesCommand.self])
 }
 
 struct SearchLabelsCommand: ParsableCommand {
@@ -37,6 +37,34 @@ struct SearchLabelsCommand: ParsableCommand {
             print(String(format: "seed %d: %@  (train acc %.3f%@, %.1f s)", r.seed, zip(task.labels, r.chosen.words).map { "\($0): \($1)" }.joined(separator: ", "),
                          r.chosen.trainAccuracy, r.chosen.devAccuracy.map { String(format: ", dev acc %.3f", $0) } ?? "", r.seconds)
                   + "  -> " + r.verbalizerFile)
+        }
+    }
+}
+
+struct SearchTemplatesCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "templates",
+        abstract: "Automatic templates without T5 (LM-BFF auto-T with the masked LM itself): template tokens around the label word filled by beam search, scores summed over the training examples, optionally re-ranked by fine-tuning on dev; writes a pattern file per seed.")
+
+    @OptionGroup var common: TaskOptions
+    @Option(help: "Beam width per template shape.") var beam = 10
+    @Option(help: "Templates written per seed, best first.") var top = 10
+    @Option(help: "Fine-tune the best N templates and order them by dev accuracy (0: by log-probability).") var rerank = 0
+    @Option(help: "Training steps of each re-ranking run.") var steps = 250
+    @Option(name: .customLong("batch-size")) var batchSize = 4
+    @Option(help: "Learning rate of the re-ranking runs.") var lr: Float = 1e-5
+
+    func run() throws {
+        let task = try common.loadTask()
+        let e = try common.experimentOptions(task: task)
+        guard beam >= 1, top >= 1, rerank >= 0 else { throw ValidationError("--beam, --top: expected at least 1; --rerank at least 0") }
+        var o = TemplateSearchOptions(modelDirectory: e.modelDirectory, seeds: e.seeds, outputDirectory: common.out ?? "search-templates-\(task.name)")
+        o.beam = beam; o.top = top; o.rerank = rerank
+        o.training.maxSteps = steps; o.training.batchSize = batchSize; o.training.learningRate = lr
+        o.dataRoot = e.dataRoot; o.maxLength = e.maxLength; o.evalBatchSize = e.evalBatchSize; o.progress = e.progress
+        let vocabulary = try TokenizerVocabulary.load(directory: e.modelDirectory)
+        for r in try TemplateSearchRun(task: task, options: o, vocabulary: vocabulary).run() {
+            print(String(format: "seed %d: %@%@  (%.1f s)", r.seed, r.chosen.pattern,
+                         r.chosen.devAccuracy.map { String(format: ", dev acc %.3f", $0) } ?? "", r.seconds) + "  -> " + r.patternFile)
         }
     }
 }

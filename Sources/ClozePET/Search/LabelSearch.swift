@@ -30,7 +30,7 @@ public enum LabelSearch {
             var word = token
             for marker in ["Ġ", "▁"] where word.hasPrefix(marker) { word.removeFirst(marker.count) }
             guard word.unicodeScalars.contains(where: { $0.properties.isAlphabetic }),
-                  !word.unicodeScalars.contains(where: { $0.properties.isWhitespace || $0 == "," || $0 == ":" || $0 == "#" }),
+                  !word.unicodeScalars.contains(where: { $0.properties.isWhitespace || "{}[]\\#,:".unicodeScalars.contains($0) }),
                   !(word.hasPrefix("[") && word.hasSuffix("]")), !(word.hasPrefix("<") && word.hasSuffix(">")),
                   vocabulary.tokenIDs(" " + word) == [Int32(row)] else { continue }
             out[row] = word

@@ -135,34 +135,54 @@ public struct LabelSearchRun {
 }
 
 extension LabelSearchRun {
-    /// LM-BFF's re-ranking: the first `rerank` assignments each fine-tune a fresh pattern model
-    /// (`options.training`) on the seed's training examples, scored on its dev split. Returns the split's name.
+    /// LM-BFF's re-ranking: the first `rerank` assignments each fine-tune a fresh pattern model on the
+    /// seed's training examples, scored on its dev split. Returns the split's name.
     func rerank(_ assignments: inout [LabelAssignment], pattern: Pattern, seed: Int, directory dir: String) throws -> String {
-        guard task.splits["dev"] != nil else {
-            throw PETError(.badTaskDescriptor, "--rerank needs a dev split; task '\(task.name)' has \(task.splits.keys.sorted().joined(separator: ", "))",
-                           at: SourceLocation(file: task.path))
-        }
+        let reranker = try SearchReranker(task: task, modelDirectory: options.modelDirectory, training: options.training,
+                                          dataRoot: options.dataRoot, maxLength: options.maxLength, evalBatchSize: options.evalBatchSize,
+                                          progress: options.progress, vocabulary: vocabulary)
         let patternFile = dir + "/pattern.txt"
         try (pattern.source + "\n").write(toFile: patternFile, atomically: true, encoding: .utf8)
         for i in 0..<min(options.rerank, assignments.count) {
             let file = dir + "/candidate-\(i + 1).txt"
             try (zip(task.labels, assignments[i].words).map { "\($0): \($1)" }.joined(separator: "\n") + "\n")
                 .write(toFile: file, atomically: true, encoding: .utf8)
-            var t = task
-            t.prompts = [.init(patterns: patternFile, verbalizer: file)]
-            t.splits["test"] = t.splits["dev"]
-            var o = PETExperimentOptions(modelDirectory: options.modelDirectory, seeds: [seed])
-            o.training = options.training
-            o.zeroShot = false; o.fineTune = false; o.distill = false
-            o.dataRoot = options.dataRoot; o.maxLength = options.maxLength; o.evalBatchSize = options.evalBatchSize
-            o.progress = options.progress
-            var experiment = PETExperiment(task: t, options: o, vocabulary: vocabulary)
-            experiment.log = { _ in }
-            let r = try experiment.run()
-            assignments[i].devAccuracy = r.patterns.first?.scores.accuracyMean
+            assignments[i].devAccuracy = try reranker.devAccuracy(patternFile: patternFile, verbalizerFile: file, seed: seed)
             log(String(format: "seed %d: candidate %d %@: dev accuracy %.4f after %d steps", seed, i + 1,
                        assignments[i].words.joined(separator: "/"), assignments[i].devAccuracy ?? 0, options.training.maxSteps))
         }
         return "dev"
+    }
+}
+
+/// Prompt-based fine-tuning of one (pattern file, verbalizer file) on a seed's training examples,
+/// scored on the task's dev split: how LM-BFF re-ranks searched label words and templates.
+struct SearchReranker {
+    let task: TaskDescriptor
+    let options: PETExperimentOptions
+    let vocabulary: any TokenVocabulary
+
+    init(task: TaskDescriptor, modelDirectory: String, training: PETTrainingConfig, dataRoot: String?, maxLength: Int?,
+         evalBatchSize: Int, progress: Bool, vocabulary: any TokenVocabulary) throws {
+        guard task.splits["dev"] != nil else {
+            throw PETError(.badTaskDescriptor, "--rerank needs a dev split; task '\(task.name)' has \(task.splits.keys.sorted().joined(separator: ", "))",
+                           at: SourceLocation(file: task.path))
+        }
+        var o = PETExperimentOptions(modelDirectory: modelDirectory, seeds: [])
+        o.training = training
+        o.zeroShot = false; o.fineTune = false; o.distill = false
+        o.dataRoot = dataRoot; o.maxLength = maxLength; o.evalBatchSize = evalBatchSize; o.progress = progress
+        self.task = task; self.options = o; self.vocabulary = vocabulary
+    }
+
+    func devAccuracy(patternFile: String, verbalizerFile: String, seed: Int) throws -> Double? {
+        var t = task
+        t.prompts = [.init(patterns: patternFile, verbalizer: verbalizerFile)]
+        t.splits["test"] = t.splits["dev"]
+        var o = options
+        o.seeds = [seed]
+        var experiment = PETExperiment(task: t, options: o, vocabulary: vocabulary)
+        experiment.log = { _ in }
+        return try experiment.run().patterns.first?.scores.accuracyMean
     }
 }
