@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds="${1:-60}"; shift || true
 targets=("$@")
-[ ${#targets[@]} -eq 0 ] && targets=(pattern verbalizer csv tsv jsonl task config safetensors tokenizer-json vocab-txt vocab-json-merges spiece encode adapter-config)
+[ ${#targets[@]} -eq 0 ] && targets=(pattern verbalizer csv tsv jsonl task config safetensors tokenizer-json vocab-txt vocab-json-merges spiece encode adapter-config sentence-encoder)
 swift build -c release --product cloze-fuzz --scratch-path .build-fuzz --sanitize=fuzzer -Xswiftc -DCLOZE_LIBFUZZER >/dev/null
 bin=.build-fuzz/release/cloze-fuzz
 work=$(mktemp -d); trap 'rm -rf "$work"' EXIT

@@ -24,7 +24,15 @@ public enum FuzzTargets {
         "spiece": { b in _ = try? Tokenizer.load(sentencePieceModel: URL(fileURLWithPath: scratch(b, "spiece.model"))) },
         "encode": { b in encodeDecode(b) },
         "adapter-config": { b in adapterConfig(b) },
+        "sentence-encoder": { b in sentenceEncoderFiles(b) },
     ]
+
+    /// 1_Pooling/config.json, modules.json and sentence_bert_config.json, split at NULs.
+    static func sentenceEncoderFiles(_ b: [UInt8]) {
+        let parts = b.split(separator: 0, maxSplits: 2, omittingEmptySubsequences: false).map { Data($0) }
+        func part(_ i: Int) -> Data? { i < parts.count ? parts[i] : nil }
+        _ = try? SentenceEncoderSettings.parse(pooling: part(0), modules: part(1), sentenceBert: part(2), directory: "fuzz")
+    }
 
     /// Fixture adapter weights the adapter-config harness pairs with the fuzzed config (first byte picks one).
     static let adapterWeights = ["tiny-bert-lora", "tiny-bert-dora", "tiny-bert-ia3", "tiny-bert-prompt",

@@ -20,30 +20,12 @@ public final class SentenceEncoder {
         self.directory = directory
         model = try ModelLoader.load(directory: directory, mlmHead: .ifPresent, allowUnexpected: false).model
         tokenizer = try Tokenizer.load(directory: URL(fileURLWithPath: directory))
-        let pool = try Self.json(directory, "1_Pooling/config.json")
-        pooling = (pool?["pooling_mode_cls_token"] as? Bool) == true ? .cls : .mean
-        let modules = try Self.jsonArray(directory, "modules.json") ?? []
-        normalize = modules.contains { ($0["type"] as? String)?.hasSuffix("Normalize") == true }
-        let limit = (try Self.json(directory, "sentence_bert_config.json"))?["max_seq_length"] as? Int
-        maxLength = min(limit ?? 512, model.config.maxPositions)
-    }
-
-    static func json(_ dir: String, _ file: String) throws -> [String: Any]? {
-        let path = (dir as NSString).appendingPathComponent(file)
-        guard let data = FileManager.default.contents(atPath: path) else { return nil }
-        guard let obj = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
-            throw ModelError.io(file: path, message: "not a JSON object")
-        }
-        return obj
-    }
-
-    static func jsonArray(_ dir: String, _ file: String) throws -> [[String: Any]]? {
-        let path = (dir as NSString).appendingPathComponent(file)
-        guard let data = FileManager.default.contents(atPath: path) else { return nil }
-        guard let obj = try? JSONSerialization.jsonObject(with: data) as? [[String: Any]] else {
-            throw ModelError.io(file: path, message: "not a JSON array of modules")
-        }
-        return obj
+        func read(_ file: String) -> Data? { FileManager.default.contents(atPath: (directory as NSString).appendingPathComponent(file)) }
+        let settings = try SentenceEncoderSettings.parse(pooling: read("1_Pooling/config.json"), modules: read("modules.json"),
+                                                         sentenceBert: read("sentence_bert_config.json"), directory: directory)
+        pooling = settings.pooling
+        normalize = settings.normalize
+        maxLength = min(settings.maxLength ?? 512, model.config.maxPositions)
     }
 
     /// Token ids with special tokens, cut to `maxLength` keeping the final special token (HF truncation).
@@ -89,5 +71,50 @@ public final class SentenceEncoder {
         guard normalize else { return }
         let norm = Vectorized.dot(dst, dst, count: H).squareRoot()
         Vectorized.scale(dst, dst, by: 1 / max(norm, 1e-12), count: H)
+    }
+}
+
+/// The sentence-transformers files around the transformer: pooling mode, a Normalize module, the
+/// max sequence length. Absent files mean mean pooling, no normalisation, the model's own limit.
+public struct SentenceEncoderSettings: Sendable, Equatable {
+    public var pooling: SentenceEncoder.Pooling = .mean
+    public var normalize = false
+    public var maxLength: Int?
+    public init(pooling: SentenceEncoder.Pooling = .mean, normalize: Bool = false, maxLength: Int? = nil) {
+        self.pooling = pooling; self.normalize = normalize; self.maxLength = maxLength
+    }
+
+    public static func parse(pooling: Data?, modules: Data?, sentenceBert: Data?, directory: String) throws -> SentenceEncoderSettings {
+        var s = SentenceEncoderSettings()
+        func object(_ data: Data, _ file: String) throws -> Any {
+            do { return try JSONSerialization.jsonObject(with: data) } catch {
+                throw ModelError.io(file: (directory as NSString).appendingPathComponent(file), message: "not valid JSON: \(error.localizedDescription)")
+            }
+        }
+        if let pooling {
+            guard let o = try object(pooling, "1_Pooling/config.json") as? [String: Any] else {
+                throw ModelError.io(file: directory + "/1_Pooling/config.json", message: "expected a JSON object")
+            }
+            if o["pooling_mode_cls_token"] as? Bool == true { s.pooling = .cls }
+            for mode in ["pooling_mode_max_tokens", "pooling_mode_mean_sqrt_len_tokens"] where o[mode] as? Bool == true {
+                throw ModelError.io(file: directory + "/1_Pooling/config.json", message: "\(mode) is not supported (mean or CLS pooling only)")
+            }
+        }
+        if let modules {
+            guard let list = try object(modules, "modules.json") as? [[String: Any]] else {
+                throw ModelError.io(file: directory + "/modules.json", message: "expected a JSON array of module objects")
+            }
+            s.normalize = list.contains { ($0["type"] as? String)?.hasSuffix("Normalize") == true }
+        }
+        if let sentenceBert {
+            guard let o = try object(sentenceBert, "sentence_bert_config.json") as? [String: Any] else {
+                throw ModelError.io(file: directory + "/sentence_bert_config.json", message: "expected a JSON object")
+            }
+            if let n = o["max_seq_length"] as? Int {
+                guard n >= 2 else { throw ModelError.io(file: directory + "/sentence_bert_config.json", message: "max_seq_length \(n): expected at least 2") }
+                s.maxLength = n
+            }
+        }
+        return s
     }
 }

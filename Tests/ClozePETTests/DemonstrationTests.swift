@@ -104,6 +104,21 @@ final class DemonstrationTests: XCTestCase {
         XCTAssertEqual(capped.inputIDs.count, 10 + 2 * (3 + 5))
     }
 
+    func testSentenceEncoderSettingsRejectWhatItCannotRun() throws {
+        let ok = try SentenceEncoderSettings.parse(pooling: Data(#"{"pooling_mode_cls_token": true}"#.utf8),
+                                                   modules: Data(#"[{"type": "sentence_transformers.models.Normalize"}]"#.utf8),
+                                                   sentenceBert: Data(#"{"max_seq_length": 128}"#.utf8), directory: "enc")
+        XCTAssertEqual(ok, SentenceEncoderSettings(pooling: .cls, normalize: true, maxLength: 128))
+        XCTAssertEqual(try SentenceEncoderSettings.parse(pooling: nil, modules: nil, sentenceBert: nil, directory: "enc"), SentenceEncoderSettings())
+        XCTAssertThrowsError(try SentenceEncoderSettings.parse(pooling: Data(#"{"pooling_mode_max_tokens": true}"#.utf8), modules: nil, sentenceBert: nil, directory: "enc")) {
+            XCTAssertTrue("\($0)".contains("enc/1_Pooling/config.json") && "\($0)".contains("not supported"), "\($0)")
+        }
+        XCTAssertThrowsError(try SentenceEncoderSettings.parse(pooling: nil, modules: Data("[{".utf8), sentenceBert: nil, directory: "enc")) {
+            XCTAssertTrue("\($0)".contains("enc/modules.json"), "\($0)")
+        }
+        XCTAssertThrowsError(try SentenceEncoderSettings.parse(pooling: nil, modules: nil, sentenceBert: Data(#"{"max_seq_length": 0}"#.utf8), directory: "enc"))
+    }
+
     func testAveragingOverSampleSets() {
         // 2 samples × 2 examples × 2 columns, sample-major.
         XCTAssertEqual(DemonstrationPlan.average([1, 2, 3, 4, 5, 6, 7, 8], samples: 2, columns: 2), [3, 4, 5, 6])
