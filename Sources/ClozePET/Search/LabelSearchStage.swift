@@ -85,8 +85,9 @@ public struct LabelSearchRun {
         let builder = PETInputBuilder(pattern: pattern, vocabulary: vocabulary, maxLength: options.maxLength ?? task.maxLength ?? 128)
         let features = try PETFeatures.build(train.examples, builder: builder)
         var noRNG: SeededRNG? = nil
+        let bar = options.progress ? ProgressBar("label search seed \(seed)", total: features.count) : nil
         let logits = try BatchedInference.run(features, batchSize: options.evalBatchSize, padID: vocabulary.specialTokens.padID,
-                                              columns: V, progress: nil) { batch in
+                                              columns: V, progress: { bar?.update($0) }) { batch in
             try model.mlmLogits(hidden: try model.encode(batch.encoded, training: false, rng: &noRNG, tape: nil),
                                 positions: batch.maskRows, vocabularyRows: nil, tape: nil)
         }

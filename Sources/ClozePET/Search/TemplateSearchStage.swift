@@ -79,8 +79,10 @@ public struct TemplateSearchRun {
         }
         let (allowed, text) = templateTokens(size: model.config.vocabSize)
         var candidates: [TemplateCandidate] = []
-        for shape in options.shapes ?? TemplateShape.defaults(slots: slots.count) {
-            if shape.placement == .between && slots.count < 2 { continue }
+        let shapes = (options.shapes ?? TemplateShape.defaults(slots: slots.count)).filter { $0.placement != .between || slots.count >= 2 }
+        let bar = options.progress ? ProgressBar("template shapes seed \(seed)", total: shapes.count) : nil
+        for (done, shape) in shapes.enumerated() {
+            defer { bar?.update(done + 1) }
             candidates += try TemplateSearch.beamSearch(shape: shape, examples: examples, allowed: allowed, beam: options.beam,
                                                         layout: vocabulary.specialTokens, maskID: vocabulary.maskTokenID) {
                 try logProbabilities(model, inputs: $0, positions: $1, allowed: allowed)
