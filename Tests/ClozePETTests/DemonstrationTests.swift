@@ -165,6 +165,7 @@ final class DemonstrationTests: XCTestCase {
         XCTAssertEqual(a.settings["demonstrationSamples"], "3")
         XCTAssertEqual(a.settings["demonstrationMaxLength"], "32", "twice the task's 16")
         XCTAssertEqual(a.patterns.count, 2)
+        XCTAssertEqual(a.settings["demonstrations"], "all patterns")
         // The inputs really carry demonstrations: three [SEP]-closed parts (query + one per class).
         let exp = PETExperiment(task: task, options: o, vocabulary: vocab)
         let data = try exp.loadSeedData(seed: 1)

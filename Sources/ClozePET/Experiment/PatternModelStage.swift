@@ -54,6 +54,7 @@ extension PETExperiment {
                 var spec = PatternSpec(index: index, pattern: pattern, verbalizerFile: verbalizer.file, verbalizer: resolved,
                                        multiToken: multiToken, builder: builder, train: [], test: [], pool: [])
                 if let o = demonstrationOptions(for: pattern) {
+                    state.demonstrationPatterns = true
                     let d = try demonstrationFeatures(pattern: pattern, builder: builder, verbalizer: resolved, index: index, data: data,
                                                       options: o, state: state)
                     (spec.demonstrations, spec.train, spec.test, spec.pool, spec.samples) = (d.plan, d.train, d.test, d.pool, o.samples)
@@ -205,6 +206,8 @@ final class RunState {
     /// Demonstration filtering: the sentence encoder (loaded once) and every text's embedding.
     var sentenceEncoder: SentenceEncoder?
     var embeddingCache: [String: [Float]] = [:]
+    /// Some pattern had demonstrations (from `--demos` or its own `{demo}`).
+    var demonstrationPatterns = false
     var zeroShotRuns: [Int: [RunScore]] = [:]
     var patternInfo: [Int: (pattern: String, source: String, verbalizer: String)] = [:]
     /// Parameter counts and mean step time of each trained stage (pattern models, distillation, fine-tuning).

@@ -64,7 +64,9 @@ struct ResultsCollector {
             "k": o.k.map(String.init) ?? "split as is",
         ]
         if let a = t.alpha { s["alpha"] = "\(a)" }
-        if let d = o.demonstrations {
+        var pattern = DemonstrationOptions()
+        pattern.allPatterns = false
+        if let d = o.demonstrations ?? (state.demonstrationPatterns ? pattern : nil) {
             s["demonstrations"] = d.allPatterns ? "all patterns" : "patterns ending in {demo}"
             s["demonstrationSamples"] = "\(d.samples)"
             s["demonstrationMaxLength"] = "\(o.maxLength ?? (e.task.maxLength ?? 128) * 2)"
