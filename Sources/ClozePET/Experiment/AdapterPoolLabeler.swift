@@ -15,7 +15,12 @@ public struct TaskAdapter {
         let dir = (given as NSString).lastPathComponent == "adapter" ? (given as NSString).deletingLastPathComponent : given
         directory = dir
         info = try PatternModelCheckpoint.readInfo(directory: dir)
-        pattern = try PatternParser.parseLine(info.pattern, location: SourceLocation(file: (dir as NSString).appendingPathComponent(PatternModelCheckpoint.infoFile)))
+        let location = SourceLocation(file: (dir as NSString).appendingPathComponent(PatternModelCheckpoint.infoFile))
+        pattern = try PatternParser.parseLine(info.pattern, location: location)
+        // Its training inputs carried demonstrations; labelling without them would shift every input.
+        if pattern.demonstrations {
+            throw PETError(.notSupportedYet, "this pattern model was trained with demonstrations ({demo}); labelling a pool with demonstrations is not supported yet: train it without --demos / {demo} to use it with cloze label", at: location)
+        }
         let path = FileManager.default.fileExists(atPath: info.verbalizer) ? info.verbalizer : (ClozeHome.root as NSString).appendingPathComponent(info.verbalizer)
         verbalizer = try Verbalizer.load(path: path).resolve(labels: info.labels, vocabulary: vocabulary)
     }

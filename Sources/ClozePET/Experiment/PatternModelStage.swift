@@ -99,7 +99,9 @@ extension PETExperiment {
         log(String(format: "seed %d %@pattern %d rep %d: %@ (train acc before training %.3f)", data.seed, tag, spec.index, rep,
                    s.map { String(format: "acc %.4f", $0.accuracy) } ?? (trains ? "trained" : "untrained"), weight))
         if trains && options.savePatternModels, let dir = options.saveDirectory {
-            let info = PatternModelCheckpoint.Info(pattern: spec.pattern.source, source: spec.pattern.location.description,
+            // `--demos` trained it with demonstrations: the saved pattern says so.
+            let source = spec.demonstrations != nil && !spec.pattern.demonstrations ? spec.pattern.source + " {demo}" : spec.pattern.source
+            let info = PatternModelCheckpoint.Info(pattern: source, source: spec.pattern.location.description,
                                                    verbalizer: spec.verbalizerFile, labels: task.labels, seed: data.seed,
                                                    repetition: rep, testAccuracy: s?.accuracy)
             let name = generation > 0 ? "g\(generation)-pattern-\(spec.index)-rep-\(rep)" : "pattern-\(spec.index)-rep-\(rep)"
