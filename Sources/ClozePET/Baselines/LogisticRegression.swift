@@ -18,9 +18,7 @@ public struct LogisticRegression: Sendable {
         // Lipschitz bound of the gradient: C · n · max‖x‖² / 2 + 1 (the penalty's curvature).
         let maxNorm = (0..<n).map { i in x.withUnsafeBufferPointer { Double(Vectorized.dot($0.baseAddress! + i * d, $0.baseAddress! + i * d, count: d)) } }.max() ?? 1
         let step = Float(1 / (c * Double(n) * (maxNorm + 1) / 2 + 1))
-        var velocityW = model.weights, velocityB = model.bias
-        velocityW.withUnsafeMutableBufferPointer { v in for i in 0..<v.count { v[i] = 0 } }
-        for i in velocityB.indices { velocityB[i] = 0 }
+        var velocityW = [Float](repeating: 0, count: K * d), velocityB = [Float](repeating: 0, count: K)
         var t = 0
         while t < iterations {
             // Nesterov: gradient at the look-ahead point.

@@ -54,16 +54,7 @@ public struct LabelSearchRun {
     }
 
     public func run() throws -> [LabelSearchResult] {
-        try FileManager.default.createDirectory(atPath: options.outputDirectory, withIntermediateDirectories: true)
-        var results: [LabelSearchResult] = []
-        for seed in options.seeds {
-            results.append(try search(seed: seed))
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            // Rewritten after every seed: a stopped search keeps what it found.
-            try encoder.encode(results).write(to: URL(fileURLWithPath: options.outputDirectory + "/search.json"))
-        }
-        return results
+        try searchEverySeed(options.seeds, outputDirectory: options.outputDirectory) { try search(seed: $0) }
     }
 
     /// The task's pattern `patternIndex` and the verbalizer of its prompt set (the seed words).
@@ -154,6 +145,20 @@ extension LabelSearchRun {
         }
         return "dev"
     }
+}
+
+/// Runs `search` for every seed, rewriting `outputDirectory/search.json` with the results so far after
+/// each one, so a stopped search keeps what it found (label and template search alike).
+func searchEverySeed<R: Encodable>(_ seeds: [Int], outputDirectory: String, search: (Int) throws -> R) throws -> [R] {
+    try FileManager.default.createDirectory(atPath: outputDirectory, withIntermediateDirectories: true)
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+    var results: [R] = []
+    for seed in seeds {
+        results.append(try search(seed))
+        try encoder.encode(results).write(to: URL(fileURLWithPath: (outputDirectory as NSString).appendingPathComponent("search.json")))
+    }
+    return results
 }
 
 /// Prompt-based fine-tuning of one (pattern file, verbalizer file) on a seed's training examples,

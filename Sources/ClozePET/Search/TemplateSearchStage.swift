@@ -50,15 +50,7 @@ public struct TemplateSearchRun {
     }
 
     public func run() throws -> [TemplateSearchResult] {
-        try FileManager.default.createDirectory(atPath: options.outputDirectory, withIntermediateDirectories: true)
-        var results: [TemplateSearchResult] = []
-        for seed in options.seeds {
-            results.append(try search(seed: seed))
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            try encoder.encode(results).write(to: URL(fileURLWithPath: options.outputDirectory + "/search.json"))
-        }
-        return results
+        try searchEverySeed(options.seeds, outputDirectory: options.outputDirectory) { try search(seed: $0) }
     }
 
     func search(seed: Int) throws -> TemplateSearchResult {
