@@ -14,7 +14,7 @@ public enum PositionScheme: Sendable {
 /// `DistilBertForMaskedLM` only differ in how they name and wire these parts.
 public class TransformerMaskedLM: MaskedLanguageModel {
     public let config: ModelConfig
-    public let embeddings: Embeddings
+    public internal(set) var embeddings: Embeddings
     /// ALBERT's embedding_hidden_mapping_in (E -> H); nil elsewhere.
     let embeddingProjection: Linear?
     /// Distinct layers (ALBERT: one per group × inner layer).
@@ -194,6 +194,9 @@ public class TransformerMaskedLM: MaskedLanguageModel {
     public func mlmLogits(hidden: Tensor, positions: [Int], vocabularyRows: [Int]?, tape: Tape?) throws -> Tensor {
         guard let head = mlmHead else {
             throw ModelError.input("this \(baseClassName) checkpoint has no MLM head; load a *ForMaskedLM checkpoint for MLM logits")
+        }
+        if embeddings.window != nil && head.tied {
+            throw ModelError.input("the tied MLM decoder reads the word table, which a word-row window has taken over; close the window first")
         }
         guard hidden.shape.count == 2, hidden.shape[1] == config.hiddenSize else {
             throw ModelError.input("hidden states must be [B*T, \(config.hiddenSize)], got \(hidden.shape)")

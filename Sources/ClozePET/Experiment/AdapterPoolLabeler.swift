@@ -117,17 +117,22 @@ public struct AdapterPoolLabeler {
         return starts.map { pool.examples.count - $0 }
     }
 
-    /// Label probabilities [n, L_t] per task for one chunk: batches of `batchSize` examples, each task's
-    /// sub-batch stacked task-major into one encoded batch (the stacked adapters' equal blocks).
+    /// Label probabilities [n, L_t] per task for one chunk: length-sorted batches of `batchSize`
+    /// examples, each task's sub-batch stacked task-major into one encoded batch (the stacked adapters'
+    /// equal blocks); rows return in input order.
     func chunkProbabilities(_ features: [[PETFeature]], model: any MaskedLanguageModel, tasks: [Int]) throws -> [[Float]] {
         let n = features[0].count
         var logits = tasks.map { [Float](repeating: 0, count: n * adapters[$0].info.labels.count) }
         let rows = tasks.map { adapters[$0].verbalizer.vocabularyRows }, union = Array(Set(rows.joined())).sorted()
         let column = Dictionary(uniqueKeysWithValues: union.enumerated().map { ($1, $0) })
+        // Batches of similar length (by the longest of the tasks' inputs): pool rows range from a few
+        // tokens to the maximum, and padding a batch to its longest would otherwise double the work.
+        let length = (0..<n).map { i in features.map { $0[i].input.inputIDs.count }.max() ?? 0 }
+        let order = (0..<n).sorted { (length[$0], $0) < (length[$1], $1) }
         for start in stride(from: 0, to: n, by: max(1, batchSize)) {
-            let range = start..<min(start + max(1, batchSize), n)
-            let batch = try PETBatch(features.flatMap { Array($0[range]) }, padID: vocabulary.specialTokens.padID)
-            let b = range.count
+            let idx = Array(order[start..<min(start + max(1, batchSize), n)])
+            let batch = try PETBatch(features.flatMap { f in idx.map { f[$0] } }, padID: vocabulary.specialTokens.padID)
+            let b = idx.count
             var noRNG: SeededRNG? = nil
             let hidden = try model.encode(batch.encoded, training: false, rng: &noRNG, tape: nil)
             let words = try model.mlmLogits(hidden: hidden, positions: batch.maskRows, vocabularyRows: union, tape: nil)
@@ -136,7 +141,7 @@ public struct AdapterPoolLabeler {
                 // This task's rows and its own verbalizer columns, in its vocabularyRows order.
                 let own = (0..<b).flatMap { j in rows[ti].map { words.data[(ti * b + j) * w + column[$0]!] } }
                 let label = v.labelLogits(own, count: b), L = v.labels.count
-                for j in 0..<b { for l in 0..<L { logits[ti][(range.lowerBound + j) * L + l] = label[j * L + l] } }
+                for (j, i) in idx.enumerated() { for l in 0..<L { logits[ti][i * L + l] = label[j * L + l] } }
             }
         }
         return tasks.indices.map { Ops.softmaxRows(logits[$0], rows: n, cols: adapters[tasks[$0]].info.labels.count) }
