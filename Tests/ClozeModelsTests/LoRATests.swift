@@ -125,4 +125,11 @@ final class LoRATests: XCTestCase {
             XCTAssertTrue("\($0)".contains("missing"), "\($0)")
         }
     }
+
+    func testStackedBlocksOfUnequalSize() {
+        let stacked = StackedLoRAAdapter(tasks: [nil, nil, nil])
+        XCTAssertEqual(stacked.blockRanges(rows: 12), [0..<4, 4..<8, 8..<12], "equal blocks by default")
+        stacked.blockSequences = [2, 0, 3]   // 5 sequences of 4 tokens
+        XCTAssertEqual(stacked.blockRanges(rows: 20), [0..<8, 8..<8, 8..<20])
+    }
 }

@@ -51,7 +51,7 @@ final class SetFitTests: XCTestCase {
         let ids = texts.map(encoder.ids).sorted { $0.count < $1.count }
         let (root, _) = try ExperimentTests.makeTinyTask()
         var o = SetFitOptions(encoderDirectory: dir, seeds: [1])
-        o.microBatch = 4
+        o.microBatchTokens = 30   // several groups of different lengths
         let run = SetFitRun(task: try TaskDescriptor.load(path: root + "/datasets/tiny.json"), options: o)
         var noDropout: SeededRNG? = nil
         let grouped = try run.pooledByLength(encoder, ids, rng: &noDropout, tape: Tape())

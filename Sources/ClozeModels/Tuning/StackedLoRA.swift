@@ -16,17 +16,33 @@ public final class StackedLoRAAdapter: LinearAdapter {
         self.tasks = tasks
     }
 
+    /// Sequences of each task's block in the next batches (task order; the batch holds their sum), so
+    /// each task can bring the inputs of its own length; nil: equal blocks.
+    public var blockSequences: [Int]?
+
     public var parameters: [(name: String, tensor: Tensor)] { [] }
+
+    /// Row ranges of the tasks' blocks in x.
+    func blockRanges(rows: Int) -> [Range<Int>] {
+        let k = tasks.count
+        guard let counts = blockSequences else {
+            precondition(rows % k == 0, "StackedLoRAAdapter: \(rows) rows are not \(k) equal task blocks")
+            return (0..<k).map { ($0 * rows / k)..<(($0 + 1) * rows / k) }
+        }
+        let total = counts.reduce(0, +)
+        precondition(counts.count == k && total > 0 && rows % total == 0, "StackedLoRAAdapter: \(rows) rows do not hold blocks of \(counts) sequences")
+        let perSequence = rows / total
+        var start = 0, ranges: [Range<Int>] = []
+        for c in counts { ranges.append(start..<(start + c * perSequence)); start += c * perSequence }
+        return ranges
+    }
 
     public func forward(_ x: Tensor, linear: Linear, training: Bool, rng: inout SeededRNG?, tape: Tape?) -> Tensor {
         precondition(tape == nil && !training, "StackedLoRAAdapter serves inference only")
         let y = linear.project(x, bias: linear.bias, tape: nil)   // dense or NF4 base
-        let (inF, outF) = (linear.inFeatures, linear.outFeatures), k = tasks.count
-        precondition(x.rows % k == 0, "StackedLoRAAdapter: \(x.rows) rows are not \(k) equal task blocks")
-        let block = x.rows / k
-        for (t, lora) in tasks.enumerated() where block > 0 {
+        let (inF, outF) = (linear.inFeatures, linear.outFeatures)
+        for (lora, range) in zip(tasks, blockRanges(rows: x.rows)) where !range.isEmpty {
             guard let lora else { continue }
-            let range = (t * block)..<((t + 1) * block)
             let rows = Tensor(shape: [range.count, inF], data: Array(x.data[(range.lowerBound * inF)..<(range.upperBound * inF)]))
             let delta = Ops.linear(Ops.linear(rows, weight: lora.a, bias: nil, tape: nil), weight: lora.b, bias: nil, tape: nil)
             y.data.withUnsafeMutableBufferPointer { py in

@@ -9,8 +9,9 @@ public struct SetFitOptions {
     /// Body learning rate of the contrastive phase, pairs per batch, epochs over the pairs, warmup share.
     public var learningRate: Float = 2e-5
     public var batchSize = 16
-    /// Sentences per encoder pass inside a batch (length-sorted, each pass padded to its own longest).
-    public var microBatch = 8
+    /// Padded tokens per encoder pass inside a batch (length-sorted sentences; each pass padded to its
+    /// own longest).
+    public var microBatchTokens = 256
     public var epochs = 1
     public var warmupProportion = 0.1
     /// Logistic-regression inverse regularisation (sklearn C).
@@ -136,13 +137,17 @@ public struct SetFitRun {
         model.closeWordWindow(otherRowsDecay: decay)
     }
 
-    /// Pooled embeddings of length-sorted sequences, encoded `options.microBatch` at a time so each group
-    /// pads only to its own longest: a 16-pair batch mixes 5- and 60-token sentences, and padding
-    /// everything to the longest doubled the encoder's work and activation memory.
+    /// Pooled embeddings of length-sorted sequences, encoded in groups of at most
+    /// `options.microBatchTokens` padded tokens, each padded only to its own longest: a 16-pair batch
+    /// can mix 5- and 60-token sentences (padding all to the longest doubled the work and activation
+    /// memory), while short sentences still share one pass (small GEMMs cost more per row).
     func pooledByLength(_ encoder: SentenceEncoder, _ sequences: [[Int32]], rng: inout SeededRNG?, tape: Tape) throws -> Tensor {
-        let size = max(1, options.microBatch)
-        let parts = try stride(from: 0, to: sequences.count, by: size).map { start in
-            try encoder.pooled(Array(sequences[start..<min(start + size, sequences.count)]), training: true, rng: &rng, tape: tape)
+        var parts: [Tensor] = [], start = 0
+        while start < sequences.count {
+            var end = start + 1
+            while end < sequences.count && (end + 1 - start) * sequences[end].count <= options.microBatchTokens { end += 1 }
+            parts.append(try encoder.pooled(Array(sequences[start..<end]), training: true, rng: &rng, tape: tape))
+            start = end
         }
         return parts.count == 1 ? parts[0] : Ops.concatRows(parts, tape: tape)
     }

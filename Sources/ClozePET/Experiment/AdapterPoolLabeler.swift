@@ -117,31 +117,36 @@ public struct AdapterPoolLabeler {
         return starts.map { pool.examples.count - $0 }
     }
 
-    /// Label probabilities [n, L_t] per task for one chunk: length-sorted batches of `batchSize`
-    /// examples, each task's sub-batch stacked task-major into one encoded batch (the stacked adapters'
-    /// equal blocks); rows return in input order.
+    /// Label probabilities [n, L_t] per task for one chunk. Every (task, example) input is ordered by
+    /// its own length and batches of `batchSize` per task are cut from that order, each grouped by task
+    /// (the stacked adapters' blocks): the tasks' patterns differ in length, and padding every task's
+    /// rows to the longest pattern's would cost the stacked pass more than it shares. Rows return in
+    /// input order.
     func chunkProbabilities(_ features: [[PETFeature]], model: any MaskedLanguageModel, tasks: [Int]) throws -> [[Float]] {
         let n = features[0].count
         var logits = tasks.map { [Float](repeating: 0, count: n * adapters[$0].info.labels.count) }
         let rows = tasks.map { adapters[$0].verbalizer.vocabularyRows }, union = Array(Set(rows.joined())).sorted()
         let column = Dictionary(uniqueKeysWithValues: union.enumerated().map { ($1, $0) })
-        // Batches of similar length (by the longest of the tasks' inputs): pool rows range from a few
-        // tokens to the maximum, and padding a batch to its longest would otherwise double the work.
-        let length = (0..<n).map { i in features.map { $0[i].input.inputIDs.count }.max() ?? 0 }
-        let order = (0..<n).sorted { (length[$0], $0) < (length[$1], $1) }
-        for start in stride(from: 0, to: n, by: max(1, batchSize)) {
-            let idx = Array(order[start..<min(start + max(1, batchSize), n)])
-            let batch = try PETBatch(features.flatMap { f in idx.map { f[$0] } }, padID: vocabulary.specialTokens.padID)
-            let b = idx.count
+        let stacked = model.linears.compactMap { $0.adapter as? StackedLoRAAdapter }
+        defer { for s in stacked { s.blockSequences = nil } }
+        let length = { (item: (task: Int, row: Int)) in features[item.task][item.row].input.inputIDs.count }
+        let items = tasks.indices.flatMap { t in (0..<n).map { (task: t, row: $0) } }
+            .sorted { (length($0), $0.task, $0.row) < (length($1), $1.task, $1.row) }
+        let size = max(1, batchSize) * tasks.count
+        for start in stride(from: 0, to: items.count, by: size) {
+            let group = items[start..<min(start + size, items.count)].sorted { ($0.task, $0.row) < ($1.task, $1.row) }
+            let counts = tasks.indices.map { t in group.filter { $0.task == t }.count }
+            for s in stacked { s.blockSequences = counts }
+            let batch = try PETBatch(group.map { features[$0.task][$0.row] }, padID: vocabulary.specialTokens.padID)
             var noRNG: SeededRNG? = nil
             let hidden = try model.encode(batch.encoded, training: false, rng: &noRNG, tape: nil)
             let words = try model.mlmLogits(hidden: hidden, positions: batch.maskRows, vocabularyRows: union, tape: nil)
-            for (ti, k) in tasks.enumerated() {
-                let v = adapters[k].verbalizer, w = union.count
-                // This task's rows and its own verbalizer columns, in its vocabularyRows order.
-                let own = (0..<b).flatMap { j in rows[ti].map { words.data[(ti * b + j) * w + column[$0]!] } }
-                let label = v.labelLogits(own, count: b), L = v.labels.count
-                for (j, i) in idx.enumerated() { for l in 0..<L { logits[ti][i * L + l] = label[j * L + l] } }
+            let w = union.count
+            for (j, item) in group.enumerated() {
+                // This row's task's own verbalizer columns, in its vocabularyRows order.
+                let v = adapters[tasks[item.task]].verbalizer, L = v.labels.count
+                let label = v.labelLogits(rows[item.task].map { words.data[j * w + column[$0]!] }, count: 1)
+                for l in 0..<L { logits[item.task][item.row * L + l] = label[l] }
             }
         }
         return tasks.indices.map { Ops.softmaxRows(logits[$0], rows: n, cols: adapters[tasks[$0]].info.labels.count) }
