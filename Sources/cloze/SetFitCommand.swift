@@ -1,3 +1,4 @@
+import ClozeModels
 import ArgumentParser
 import ClozePET
 import Foundation
@@ -44,8 +45,7 @@ struct SetFitCommand: ParsableCommand {
                                   scores: ScoreSummary(runs: runs), secondsPerSeed: seconds, trainingSecondsPerSeed: training)
         if let out = common.out {
             try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
-            let enc = JSONEncoder()
-            enc.outputFormatting = [.prettyPrinted, .sortedKeys]
+            let enc = JSONEncoder.readable
             try enc.encode(report).write(to: URL(fileURLWithPath: (out as NSString).appendingPathComponent("setfit.json")))
         }
         print(String(format: "SetFit-style (%@)  acc %.2f ± %.2f  macro-F1 %.2f ± %.2f  (%.1f s per seed, training %.1f s)", (dir as NSString).lastPathComponent,

@@ -147,8 +147,7 @@ struct TaskOptions: ParsableArguments {
             try r.write(to: (out as NSString).appendingPathComponent("results.json"))
         }
         if json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            let encoder = JSONEncoder.readable
             print(String(decoding: try encoder.encode(r), as: UTF8.self))
             return
         }

@@ -228,8 +228,7 @@ public struct ModelConfig: Sendable {
     func jsonForSave(className: String) throws -> Data {
         var out = raw
         out["architectures"] = .array([.string(className)])
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        let encoder = JSONEncoder.readable
         return try encoder.encode(out)
     }
 }

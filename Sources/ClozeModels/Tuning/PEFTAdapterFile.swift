@@ -74,8 +74,7 @@ public enum PEFTAdapterFile {
         }
         let configPath = (directory as NSString).appendingPathComponent(configName)
         do {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            let encoder = JSONEncoder.readable
             try encoder.encode(JSONValue.object(json)).write(to: URL(fileURLWithPath: configPath), options: .atomic)
         } catch {
             throw ModelError.io(file: configPath, message: "cannot write: \(error.localizedDescription)")

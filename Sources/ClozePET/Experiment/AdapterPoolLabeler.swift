@@ -89,11 +89,7 @@ public struct AdapterPoolLabeler {
         let writers = try zip(tasks, outputs).map { k, out in
             try LabelOutputWriter(outputPath: out, format: format, inputColumns: columns, labels: adapters[k].info.labels)
         }
-        let starts = writers.map(\.completedRows)
-        if let (w, s) = zip(writers, starts).first(where: { $0.1 > pool.examples.count }) {
-            throw PETError(.outputMismatch, "partial output has \(s) rows but the input has only \(pool.examples.count); delete it to start over",
-                           at: SourceLocation(file: w.partialPath))
-        }
+        let starts = try writers.map { try $0.resumeRow(inputRows: pool.examples.count) }
         let builders = tasks.map { PETInputBuilder(pattern: adapters[$0].pattern, vocabulary: vocabulary, maxLength: maxLength) }
         let bar = ProgressBar("label ×\(tasks.count)", total: pool.examples.count, enabled: progress)
         var i = starts.min() ?? 0

@@ -80,8 +80,7 @@ public enum PatternModelCheckpoint {
         try model.save(to: directory)
         try ClassifierCheckpoint.copyTokenizerFiles(from: source, to: directory)
         let path = (directory as NSString).appendingPathComponent(infoFile)
-        let enc = JSONEncoder()
-        enc.outputFormatting = [.prettyPrinted, .sortedKeys]
+        let enc = JSONEncoder.readable
         do { try enc.encode(info).write(to: URL(fileURLWithPath: path), options: .atomic) } catch {
             throw PETError(.outputIO, "cannot write \(infoFile): \(error.localizedDescription)", at: SourceLocation(file: path))
         }

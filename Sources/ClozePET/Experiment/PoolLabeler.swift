@@ -26,11 +26,7 @@ public struct PoolLabeler {
         -> (written: Int, resumedFrom: Int, accuracy: Double?) {
         let columns = pool.fileColumns
         let writer = try LabelOutputWriter(outputPath: outputPath, format: format, inputColumns: columns, labels: labels)
-        let start = writer.completedRows
-        if start > pool.examples.count {
-            throw PETError(.outputMismatch, "partial output has \(start) rows but the input has only \(pool.examples.count); delete it to start over",
-                           at: SourceLocation(file: writer.partialPath))
-        }
+        let start = try writer.resumeRow(inputRows: pool.examples.count)
         let builder = PlainInput.builder(columns: textColumns, vocabulary: vocabulary, maxLength: maxLength)
         let trainer = SequenceClassifierTrainer(config: PETTrainingConfig(), model: model, head: head, padID: vocabulary.specialTokens.padID)
         let bar = ProgressBar("label", total: pool.examples.count, enabled: progress)

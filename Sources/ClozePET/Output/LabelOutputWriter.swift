@@ -24,6 +24,16 @@ public final class LabelOutputWriter {
 
     public static func partialPath(for out: String) -> String { out + ".partial" }
 
+    /// The first input row still to label, after checking the partial output fits an input of
+    /// `inputRows` rows (a longer one belongs to another input).
+    public func resumeRow(inputRows: Int) throws -> Int {
+        guard completedRows <= inputRows else {
+            throw PETError(.outputMismatch, "partial output has \(completedRows) rows but the input has only \(inputRows); delete it to start over",
+                           at: SourceLocation(file: partialPath))
+        }
+        return completedRows
+    }
+
     /// CSV header: input columns, `predicted_label`, then `p_<label>` per label.
     public var csvHeader: [String] { inputColumns + ["predicted_label"] + labels.map { "p_" + $0 } }
 

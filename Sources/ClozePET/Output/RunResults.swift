@@ -1,3 +1,4 @@
+import ClozeModels
 import Foundation
 
 /// Scores of one run (one seed / repetition) on a test set.
@@ -94,8 +95,7 @@ public struct RunResults: Codable, Sendable, Equatable {
 
     /// Writes pretty, key-sorted JSON atomically (temp file + rename).
     public func write(to path: String) throws {
-        let enc = JSONEncoder()
-        enc.outputFormatting = [.prettyPrinted, .sortedKeys]
+        let enc = JSONEncoder.readable
         do {
             try enc.encode(self).write(to: URL(fileURLWithPath: path), options: .atomic)
         } catch {

@@ -151,8 +151,7 @@ extension LabelSearchRun {
 /// each one, so a stopped search keeps what it found (label and template search alike).
 func searchEverySeed<R: Encodable>(_ seeds: [Int], outputDirectory: String, search: (Int) throws -> R) throws -> [R] {
     try FileManager.default.createDirectory(atPath: outputDirectory, withIntermediateDirectories: true)
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+    let encoder = JSONEncoder.readable
     var results: [R] = []
     for seed in seeds {
         results.append(try search(seed))
