@@ -6,6 +6,8 @@
   (../shared/models/minilm-l6-mlm) and fixed demonstrations, beside the equivalent Cloze pattern. Token
   types: LM-BFF returns them only when 'BERT' is in the tokenizer's class name, which BertTokenizer's
   is not, so its BERT runs feed all-zero types (the model's default); the fixture records those.
+- inContext: GPT-3-style inputs (demonstrations of any class before the query, cut from the head) from
+  the same function, the template rewritten as LM-BFF's run.py does for `--gpt3_in_context_head`.
 - filter: the demonstration-filtering block of LM-BFF's `FewShotDataset.__init__` (also taken from the
   mirror) on seeded random embeddings: every query's candidate list, train mode and test mode.
 - labelSearch: LM-BFF's label-search helpers (src/label_search.py) on seeded random logits: the likely
@@ -87,6 +89,36 @@ def inputs():
     return cases
 
 
+def in_context():
+    """GPT-3-style inputs (LM-BFF `--gpt3_in_context_head --truncate_head`): the template rewritten as
+    LM-BFF's run.py does (each support's copy of the template, CLS dropped, mask -> *labelx_k*, support
+    k's copy prepended, so the last support comes first), tokenised by LM-BFF's own function."""
+    from transformers import AutoTokenizer
+    tok = AutoTokenizer.from_pretrained(os.path.join(SHARED, "models", "minilm-l6-mlm"))
+    if not hasattr(tok, "_convert_token_to_id"):
+        tok._convert_token_to_id = tok.convert_tokens_to_ids
+    tokenize = lmbff_function("tokenize_multipart_input")
+    rows = [l.rstrip("\n").split("\t") for l in open(os.path.join(SHARED, "datasets", "lmbff_kshot", "SST-2", "16-42", "train.tsv"))][1:]
+    word_ids = [tok.convert_tokens_to_ids("terrible"), tok.convert_tokens_to_ids("great")]
+    base = "*cls**sent_0*_It_was*mask*.*sep+*"
+    cases = []
+    for query, supports, max_length in [(0, [4, 9, 13, 2], 512), (7, [1, 3, 5, 8, 11, 12, 20, 21], 64), (30, [6, 10, 14], 40)]:
+        template = base
+        for k in range(len(supports)):
+            template = base.replace("*cls*", "").replace("_0*", "_%d*" % (1 + k)).replace("*mask*", "*labelx_%d*" % k) + template
+        texts = [rows[query][0]] + [rows[i][0] for i in supports]
+        labels = [int(rows[i][1]) for i in supports]
+        out = tokenize(input_text_list=texts, max_length=max_length, tokenizer=tok, prompt=True, template=template,
+                       label_word_list=word_ids, gpt3=True, truncate_head=True, support_labels=labels)
+        n = sum(out["attention_mask"])
+        ids = out["input_ids"][-n:] if n == max_length else out["input_ids"][:n]
+        mask = ids.index(tok.mask_token_id)
+        cases.append({"pattern": "{text_a} It was [MASK].", "query": [rows[query][0]],
+                      "demos": [{"texts": [rows[i][0]], "label": l} for i, l in zip(supports, labels)],
+                      "labelWordIDs": word_ids, "maxLength": max_length, "inputIDs": ids, "maskPosition": mask})
+    return cases
+
+
 def filtering():
     rng = np.random.RandomState(11)
     out = []
@@ -163,7 +195,7 @@ def embeddings():
 
 
 if __name__ == "__main__":
-    fixture = {"inputs": inputs(), "filter": filtering(), "sentenceEmbeddings": embeddings(), "labelSearch": label_search(),
+    fixture = {"inputs": inputs(), "inContext": in_context(), "filter": filtering(), "sentenceEmbeddings": embeddings(), "labelSearch": label_search(),
                "logisticRegression": logistic_regression()}
     path = os.path.join(ROOT, "Tests", "Fixtures", "pet", "demonstrations.json")
     with open(path, "w") as f:

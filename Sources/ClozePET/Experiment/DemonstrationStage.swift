@@ -16,9 +16,18 @@ extension PETExperiment {
         return pattern.demonstrations ? DemonstrationOptions() : nil
     }
 
-    /// Max length of a pattern's inputs: twice the task's with demonstrations (LM-BFF's `--double_demo`).
+    /// Max length of a pattern's inputs: twice the task's with demonstrations (LM-BFF's `--double_demo`),
+    /// the model's longest (≤ 512) for GPT-3-style in-context inputs (LM-BFF takes the model's maximum).
     func maxLength(for pattern: Pattern) -> Int {
-        options.maxLength ?? (task.maxLength ?? 128) * (demonstrationOptions(for: pattern) == nil ? 1 : 2)
+        guard let o = demonstrationOptions(for: pattern) else { return options.maxLength ?? task.maxLength ?? 128 }
+        return options.maxLength ?? (o.inContext != nil ? longestModelInput : (task.maxLength ?? 128) * 2)
+    }
+
+    /// The model's longest input, at most 512 (RoBERTa / XLM-R spend two positions on the padding offset).
+    var longestModelInput: Int {
+        guard let c = try? ModelConfig.load(directory: options.modelDirectory) else { return 512 }
+        let offset = [.roberta, .xlmRoberta].contains(c.architecture) ? c.padTokenId + 1 : 0
+        return max(1, min(512, c.maxPositions - offset))
     }
 
     /// Builds the demonstration plan of one pattern and its train (one set each), test and pool
@@ -37,8 +46,9 @@ extension PETExperiment {
         let pool = train.map { Demonstration(fields: $0.fields, labelTokens: words[$0.label!]) }
         let sampler = DemonstrationSampler(labels: train.map { $0.label! }, classCount: task.labels.count)
         let c = try demonstrationCandidates(pattern: pattern, sampler: sampler, data: data, options: o, state: state)
-        let plan = DemonstrationPlan(builder: builder, limits: o.limits, pool: pool, trainExamples: train, sampler: sampler,
+        var plan = DemonstrationPlan(builder: builder, limits: o.limits, pool: pool, trainExamples: train, sampler: sampler,
                                      trainCandidates: c.train)
+        plan.inContext = o.inContext
         let seed = UInt64(data.seed) &* 7_368_787 &+ UInt64(index) &* 131
         return (plan, try plan.features(train, candidates: c.train, samples: 1, seed: seed),
                 try plan.features(data.test.examples, candidates: c.test, samples: o.samples, seed: seed &+ 1),

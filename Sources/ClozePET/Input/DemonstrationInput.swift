@@ -55,6 +55,32 @@ extension PETInputBuilder {
         return input
     }
 
+    /// GPT-3-style in-context input (LM-BFF `--gpt3_in_context_head --truncate_head`): every
+    /// demonstration rendered with the pattern (label word at the mask, no prefix, closed by the
+    /// suffix), the last drawn first, then the query exactly as `build` makes it; too long, the input
+    /// loses its first tokens (the query itself is shortened by PET's rule only if it alone is too long).
+    public func buildInContext(_ example: [String: String], demonstrations: [Demonstration], location: SourceLocation? = nil) throws -> PETInput {
+        let query = try build(example, location: location)
+        var head: [Int32] = []
+        for demo in demonstrations.reversed() {
+            let parts = try render(demo.fields, maskTokens: demo.labelTokens, soft: false, location: location)
+            for (s, seg) in parts.ids.enumerated() {
+                if s == 1 { head += layout.separator }
+                for p in seg { head += p }
+            }
+            head += layout.suffix
+        }
+        let cut = max(0, head.count + query.inputIDs.count - maxLength)
+        var input = query
+        input.inputIDs = Array(head.dropFirst(cut)) + query.inputIDs
+        let shift = input.inputIDs.count - query.inputIDs.count
+        input.tokenTypeIDs = [Int32](repeating: 0, count: shift) + query.tokenTypeIDs
+        input.maskPosition += shift
+        input.softPositions = query.softPositions.map { $0 + shift }
+        input.removedTokens += cut
+        return input
+    }
+
     /// Removes up to `excess` tokens, one at a time off the longest shortenable slot of any
     /// demonstration (the later one on a tie); returns how many it removed.
     static func shortenDemonstrations(_ demos: inout [RenderedParts], by excess: Int) -> Int {
