@@ -130,9 +130,7 @@ extension LabelSearchRun {
     /// LM-BFF's re-ranking: the first `rerank` assignments each fine-tune a fresh pattern model on the
     /// seed's training examples, scored on its dev split. Returns the split's name.
     func rerank(_ assignments: inout [LabelAssignment], pattern: Pattern, seed: Int, directory dir: String) throws -> String {
-        let reranker = try SearchReranker(task: task, modelDirectory: options.modelDirectory, training: options.training,
-                                          dataRoot: options.dataRoot, maxLength: options.maxLength, evalBatchSize: options.evalBatchSize,
-                                          progress: options.progress, vocabulary: vocabulary)
+        let reranker = try SearchReranker(task: task, options: options, vocabulary: vocabulary)
         let patternFile = dir + "/pattern.txt"
         try (pattern.source + "\n").write(toFile: patternFile, atomically: true, encoding: .utf8)
         for i in 0..<min(options.rerank, assignments.count) {
@@ -160,6 +158,23 @@ func searchEverySeed<R: Encodable>(_ seeds: [Int], outputDirectory: String, sear
     return results
 }
 
+/// What the label and template searches share: the model, seeds and output, and how their best
+/// candidates are re-ranked by prompt-based fine-tuning on dev.
+public protocol SearchRunOptions {
+    var modelDirectory: String { get }
+    var seeds: [Int] { get }
+    var outputDirectory: String { get }
+    /// The best `rerank` candidates are fine-tuned (prompt-based, `training`) and scored on the dev split.
+    var rerank: Int { get }
+    var training: PETTrainingConfig { get }
+    var dataRoot: String? { get }
+    var maxLength: Int? { get }
+    var evalBatchSize: Int { get }
+    var progress: Bool { get }
+}
+
+extension LabelSearchOptions: SearchRunOptions {}
+
 /// Prompt-based fine-tuning of one (pattern file, verbalizer file) on a seed's training examples,
 /// scored on the task's dev split: how LM-BFF re-ranks searched label words and templates.
 struct SearchReranker {
@@ -167,16 +182,15 @@ struct SearchReranker {
     let options: PETExperimentOptions
     let vocabulary: any TokenVocabulary
 
-    init(task: TaskDescriptor, modelDirectory: String, training: PETTrainingConfig, dataRoot: String?, maxLength: Int?,
-         evalBatchSize: Int, progress: Bool, vocabulary: any TokenVocabulary) throws {
+    init(task: TaskDescriptor, options search: some SearchRunOptions, vocabulary: any TokenVocabulary) throws {
         guard task.splits["dev"] != nil else {
             throw PETError(.badTaskDescriptor, "--rerank needs a dev split; task '\(task.name)' has \(task.splits.keys.sorted().joined(separator: ", "))",
                            at: SourceLocation(file: task.path))
         }
-        var o = PETExperimentOptions(modelDirectory: modelDirectory, seeds: [])
-        o.training = training
+        var o = PETExperimentOptions(modelDirectory: search.modelDirectory, seeds: [])
+        o.training = search.training
         o.zeroShot = false; o.fineTune = false; o.distill = false
-        o.dataRoot = dataRoot; o.maxLength = maxLength; o.evalBatchSize = evalBatchSize; o.progress = progress
+        o.dataRoot = search.dataRoot; o.maxLength = search.maxLength; o.evalBatchSize = search.evalBatchSize; o.progress = search.progress
         self.task = task; self.options = o; self.vocabulary = vocabulary
     }
 

@@ -27,6 +27,8 @@ public struct TemplateSearchOptions {
     }
 }
 
+extension TemplateSearchOptions: SearchRunOptions {}
+
 public struct TemplateSearchResult: Codable, Sendable {
     public var seed: Int
     public var verbalizer: String
@@ -100,9 +102,7 @@ public struct TemplateSearchRun {
         let dir = options.outputDirectory + "/seed-\(seed)"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         if options.rerank > 0 {
-            let reranker = try SearchReranker(task: task, modelDirectory: options.modelDirectory, training: options.training,
-                                              dataRoot: options.dataRoot, maxLength: options.maxLength, evalBatchSize: options.evalBatchSize,
-                                              progress: options.progress, vocabulary: vocabulary)
+            let reranker = try SearchReranker(task: task, options: options, vocabulary: vocabulary)
             for i in 0..<min(options.rerank, candidates.count) {
                 let file = dir + "/candidate-\(i + 1).txt"
                 try (candidates[i].pattern + "\n").write(toFile: file, atomically: true, encoding: .utf8)
