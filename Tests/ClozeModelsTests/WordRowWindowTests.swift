@@ -15,9 +15,9 @@ final class WordRowWindowTests: XCTestCase {
         var window: WordRowWindow?
         if windowed {
             let w = try model.openWordWindow(ids: Set(batch.inputIds))
-            model.embeddings.word.requiresGrad = false
-            params = params.filter { $0.tensor !== model.embeddings.word } + [(w.rows.name!, w.rows)]
-            w.rows.requiresGrad = true
+            params = w.substituted(in: params)
+            XCTAssertFalse(model.embeddings.word.requiresGrad)
+            XCTAssertTrue(params.contains { $0.tensor === w.rows } && !params.contains { $0.tensor === model.embeddings.word })
             window = w
         }
         let opt = AdamW(parameters: params.map(\.tensor), learningRate: lr, weightDecay: wd)

@@ -11,14 +11,25 @@ public final class WordRowWindow {
     /// Vocabulary ids of `rows`, ascending.
     public let ids: [Int32]
     let slot: [Int32: Int32]
+    /// The word table the rows were copied from.
+    let table: Tensor
 
     init(table: Tensor, ids wanted: Set<Int32>) {
+        self.table = table
         ids = wanted.sorted()
         slot = Dictionary(uniqueKeysWithValues: ids.enumerated().map { ($1, Int32($0)) })
         let e = table.lastDim
         rows = Ops.gatherRows(table, rows: ids.map(Int.init), tape: nil)
         rows.name = "embeddings.word_embeddings.window"
         precondition(rows.shape == [ids.count, e])
+    }
+
+    /// `parameters` with the word table frozen and replaced by the window's rows (trainable): what an
+    /// optimiser should train while the window is open.
+    public func substituted(in parameters: [(name: String, tensor: Tensor)]) -> [(name: String, tensor: Tensor)] {
+        table.requiresGrad = false
+        rows.requiresGrad = true
+        return parameters.filter { $0.tensor !== table } + [(rows.name!, rows)]
     }
 
     /// Window rows of vocabulary ids; an id outside the window is a caller error (the window is opened

@@ -107,10 +107,7 @@ public struct SetFitRun {
         // The word table trains through a window over the training texts' tokens and the padding id
         // (same numbers as the dense table, 141 MB less).
         let window = try model.openWordWindow(ids: Set(ids.joined()).union([encoder.tokenizer.padTokenID ?? 0]))
-        var (params, _) = model.applyTrainability(.full, head: [])
-        model.embeddings.word.requiresGrad = false
-        params = params.filter { $0.tensor !== model.embeddings.word } + [(window.rows.name!, window.rows)]
-        window.rows.requiresGrad = true
+        let params = window.substituted(in: model.applyTrainability(.full, head: []).trainable)
         let noDecay = Set(params.filter { $0.name.contains("bias") || $0.name.contains("LayerNorm.weight") }.map { ObjectIdentifier($0.tensor) })
         let opt = AdamW(parameters: params.map(\.tensor), learningRate: options.learningRate, eps: 1e-6, weightDecay: 0.01, noDecay: noDecay)
         let schedule = LinearSchedule(baseLR: options.learningRate, warmupSteps: Int((Double(steps) * options.warmupProportion).rounded(.up)), totalSteps: steps)

@@ -30,7 +30,7 @@ struct DemonstrationPlan {
     /// Per training example, its candidates (never itself).
     let trainCandidates: [[Int]]
     /// GPT-3-style: demonstrations per input, drawn at random from all candidates (see DemonstrationOptions).
-    var inContext: Int?
+    let inContext: Int?
 
     /// One input of `example` with demonstrations drawn from `candidates`.
     func feature(_ example: Example, candidates: [Int], rng: inout SeededRNG) throws -> PETFeature {

@@ -20,7 +20,12 @@ extension PETExperiment {
     /// the model's longest (≤ 512) for GPT-3-style in-context inputs (LM-BFF takes the model's maximum).
     func maxLength(for pattern: Pattern) -> Int {
         guard let o = demonstrationOptions(for: pattern) else { return options.maxLength ?? task.maxLength ?? 128 }
-        return options.maxLength ?? (o.inContext != nil ? longestModelInput : (task.maxLength ?? 128) * 2)
+        return maxLength(with: o)
+    }
+
+    /// Max length of inputs carrying demonstrations `o` (`--max-length` wins).
+    func maxLength(with o: DemonstrationOptions) -> Int {
+        options.maxLength ?? (o.inContext != nil ? longestModelInput : (task.maxLength ?? 128) * 2)
     }
 
     /// The model's longest input, at most 512 (RoBERTa / XLM-R spend two positions on the padding offset).
@@ -46,9 +51,8 @@ extension PETExperiment {
         let pool = train.map { Demonstration(fields: $0.fields, labelTokens: words[$0.label!]) }
         let sampler = DemonstrationSampler(labels: train.map { $0.label! }, classCount: task.labels.count)
         let c = try demonstrationCandidates(pattern: pattern, sampler: sampler, data: data, options: o, state: state)
-        var plan = DemonstrationPlan(builder: builder, limits: o.limits, pool: pool, trainExamples: train, sampler: sampler,
-                                     trainCandidates: c.train)
-        plan.inContext = o.inContext
+        let plan = DemonstrationPlan(builder: builder, limits: o.limits, pool: pool, trainExamples: train, sampler: sampler,
+                                     trainCandidates: c.train, inContext: o.inContext)
         let seed = UInt64(data.seed) &* 7_368_787 &+ UInt64(index) &* 131
         return (plan, try plan.features(train, candidates: c.train, samples: 1, seed: seed),
                 try plan.features(data.test.examples, candidates: c.test, samples: o.samples, seed: seed &+ 1),

@@ -69,7 +69,7 @@ struct ResultsCollector {
         if let d = o.demonstrations ?? (state.demonstrationPatterns ? pattern : nil) {
             s["demonstrations"] = d.allPatterns ? "all patterns" : "patterns ending in {demo}"
             s["demonstrationSamples"] = "\(d.samples)"
-            s["demonstrationMaxLength"] = "\(o.maxLength ?? (d.inContext != nil ? e.longestModelInput : (e.task.maxLength ?? 128) * 2))"
+            s["demonstrationMaxLength"] = "\(e.maxLength(with: d))"
             s["inContextDemonstrations"] = d.inContext.map { "\($0) random, before the query (GPT-3 style)" } ?? "none"
             s["demonstrationFilter"] = d.filterEncoder.map { "\($0) (top \(d.filterRate) per class)" } ?? "none"
             s["demonstrationSlotLimit"] = d.limits.demonstrationSlot.map(String.init) ?? "none"

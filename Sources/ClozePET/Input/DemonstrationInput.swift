@@ -43,13 +43,7 @@ extension PETInputBuilder {
         if excess > 0 { excess -= Self.shortenDemonstrations(&demos, by: excess) }
         if excess > 0 && !Self.shorten(&query, by: excess) { throw cannotShorten(needed: total, location: location) }
         var input = assemble(query)
-        for demo in demos {
-            for (s, seg) in demo.ids.enumerated() {
-                if s == 1 { input.inputIDs += layout.separator }
-                for p in seg { input.inputIDs += p }
-            }
-            input.inputIDs += layout.suffix
-        }
+        for demo in demos { input.inputIDs += demonstrationTokens(demo) }
         input.tokenTypeIDs += [Int32](repeating: 0, count: input.inputIDs.count - input.tokenTypeIDs.count)
         input.removedTokens = max(0, total - maxLength)
         return input
@@ -61,14 +55,8 @@ extension PETInputBuilder {
     /// loses its first tokens (the query itself is shortened by PET's rule only if it alone is too long).
     public func buildInContext(_ example: [String: String], demonstrations: [Demonstration], location: SourceLocation? = nil) throws -> PETInput {
         let query = try build(example, location: location)
-        var head: [Int32] = []
-        for demo in demonstrations.reversed() {
-            let parts = try render(demo.fields, maskTokens: demo.labelTokens, soft: false, location: location)
-            for (s, seg) in parts.ids.enumerated() {
-                if s == 1 { head += layout.separator }
-                for p in seg { head += p }
-            }
-            head += layout.suffix
+        let head = try demonstrations.reversed().flatMap {
+            demonstrationTokens(try render($0.fields, maskTokens: $0.labelTokens, soft: false, location: location))
         }
         let cut = max(0, head.count + query.inputIDs.count - maxLength)
         var input = query
@@ -79,6 +67,16 @@ extension PETInputBuilder {
         input.softPositions = query.softPositions.map { $0 + shift }
         input.removedTokens += cut
         return input
+    }
+
+    /// A rendered demonstration's tokens: its segments joined by the separator, closed by the suffix.
+    func demonstrationTokens(_ demo: RenderedParts) -> [Int32] {
+        var ids: [Int32] = []
+        for (s, seg) in demo.ids.enumerated() {
+            if s == 1 { ids += layout.separator }
+            for p in seg { ids += p }
+        }
+        return ids + layout.suffix
     }
 
     /// Removes up to `excess` tokens, one at a time off the longest shortenable slot of any
