@@ -84,103 +84,45 @@ public struct ModelConfig: Sendable {
 
     public init(raw: [String: JSONValue], file: String) throws {
         self.raw = raw
-        let architectures = raw["architectures"].flatMap { v -> [String]? in
+        architectures = raw["architectures"].flatMap { v -> [String]? in
             if case .array(let a) = v { return a.compactMap(\.string) }
             return nil
         } ?? []
-        self.architectures = architectures
-        let modelType = raw["model_type"]?.string ?? ""
-        self.modelType = modelType
+        modelType = raw["model_type"]?.string ?? ""
         architecture = try Self.architecture(modelType: modelType, architectures: architectures, file: file)
-
-        func int(_ key: String, _ fallback: Int) throws -> Int {
-            guard let v = raw[key], !v.isNull else { return fallback }
-            guard let i = v.int else { throw ModelError.config(file: file, message: "'\(key)' must be an integer, got \(v)") }
-            return i
-        }
-        func float(_ key: String, _ fallback: Float) throws -> Float {
-            guard let v = raw[key], !v.isNull else { return fallback }
-            guard let d = v.double else { throw ModelError.config(file: file, message: "'\(key)' must be a number, got \(v)") }
-            return Float(d)
-        }
-        func bool(_ key: String, _ fallback: Bool) throws -> Bool {
-            guard let v = raw[key], !v.isNull else { return fallback }
-            guard let b = v.bool else { throw ModelError.config(file: file, message: "'\(key)' must be true or false, got \(v)") }
-            return b
-        }
-        func activation(_ key: String, _ fallback: Activation) throws -> Activation {
-            guard let v = raw[key], !v.isNull else { return fallback }
-            guard let s = v.string, let a = Activation(rawValue: s) else {
-                throw ModelError.config(file: file, message: "'\(key)' = \(v) is not supported; Cloze supports \(Activation.supported.joined(separator: ", "))")
-            }
-            return a
-        }
-
+        let reader = ConfigReader(raw: raw, file: file)
+        let fields: ArchitectureFields
         switch architecture {
-        case .distilbert:
-            vocabSize = try int("vocab_size", 30522)
-            hiddenSize = try int("dim", 768)
-            embeddingSize = hiddenSize
-            numLayers = try int("n_layers", 6)
-            numHeads = try int("n_heads", 12)
-            intermediateSize = try int("hidden_dim", 4 * 768)
-            hiddenAct = try activation("activation", .gelu)
-            layerNormEps = 1e-12  // fixed in DistilBERT's modeling code
-            maxPositions = try int("max_position_embeddings", 512)
-            typeVocabSize = 0
-            padTokenId = try int("pad_token_id", 0)
-            hiddenDropout = try float("dropout", 0.1)
-            attentionDropout = try float("attention_dropout", 0.1)
-            classifierDropout = try float("seq_classif_dropout", 0.2)
-            sinusoidalPositions = try bool("sinusoidal_pos_embds", false)
-            numHiddenGroups = numLayers
-            innerGroupNum = 1
-        case .albert:
-            vocabSize = try int("vocab_size", 30000)
-            hiddenSize = try int("hidden_size", 4096)
-            embeddingSize = try int("embedding_size", 128)
-            numLayers = try int("num_hidden_layers", 12)
-            numHeads = try int("num_attention_heads", 64)
-            intermediateSize = try int("intermediate_size", 16384)
-            hiddenAct = try activation("hidden_act", .geluNew)
-            layerNormEps = try float("layer_norm_eps", 1e-12)
-            maxPositions = try int("max_position_embeddings", 512)
-            typeVocabSize = try int("type_vocab_size", 2)
-            padTokenId = try int("pad_token_id", 0)
-            hiddenDropout = try float("hidden_dropout_prob", 0)
-            attentionDropout = try float("attention_probs_dropout_prob", 0)
-            classifierDropout = try float("classifier_dropout_prob", 0.1)
-            sinusoidalPositions = false
-            numHiddenGroups = try int("num_hidden_groups", 1)
-            innerGroupNum = try int("inner_group_num", 1)
-        case .bert, .roberta, .xlmRoberta:
-            let isBert = architecture == .bert
-            vocabSize = try int("vocab_size", isBert ? 30522 : 50265)
-            hiddenSize = try int("hidden_size", 768)
-            embeddingSize = hiddenSize
-            numLayers = try int("num_hidden_layers", 12)
-            numHeads = try int("num_attention_heads", 12)
-            intermediateSize = try int("intermediate_size", 3072)
-            hiddenAct = try activation("hidden_act", .gelu)
-            layerNormEps = try float("layer_norm_eps", isBert ? 1e-12 : 1e-5)
-            maxPositions = try int("max_position_embeddings", 512)
-            typeVocabSize = try int("type_vocab_size", 2)
-            padTokenId = try int("pad_token_id", isBert ? 0 : 1)
-            hiddenDropout = try float("hidden_dropout_prob", 0.1)
-            attentionDropout = try float("attention_probs_dropout_prob", 0.1)
-            classifierDropout = try float("classifier_dropout", hiddenDropout)
-            sinusoidalPositions = false
-            numHiddenGroups = numLayers
-            innerGroupNum = 1
-            if let pet = raw["position_embedding_type"]?.string, pet != "absolute" {
-                throw ModelError.config(file: file, message: "position_embedding_type '\(pet)' is not supported (only 'absolute')")
-            }
+        case .distilbert: fields = try .distilbert(reader)
+        case .albert: fields = try .albert(reader)
+        case .bert, .roberta, .xlmRoberta: fields = try .bertFamily(reader, isBert: architecture == .bert)
         }
-        initializerRange = try float("initializer_range", 0.02)
-        tieWordEmbeddings = try bool("tie_word_embeddings", true)
+        vocabSize = fields.vocabSize
+        hiddenSize = fields.hiddenSize
+        embeddingSize = fields.embeddingSize
+        numLayers = fields.numLayers
+        numHeads = fields.numHeads
+        intermediateSize = fields.intermediateSize
+        hiddenAct = fields.hiddenAct
+        layerNormEps = fields.layerNormEps
+        maxPositions = fields.maxPositions
+        typeVocabSize = fields.typeVocabSize
+        padTokenId = fields.padTokenId
+        hiddenDropout = fields.hiddenDropout
+        attentionDropout = fields.attentionDropout
+        classifierDropout = fields.classifierDropout
+        sinusoidalPositions = fields.sinusoidalPositions
+        numHiddenGroups = fields.numHiddenGroups
+        innerGroupNum = fields.innerGroupNum
+        initializerRange = try reader.float("initializer_range", 0.02)
+        tieWordEmbeddings = try reader.bool("tie_word_embeddings", true)
         if case .object(let labels)? = raw["id2label"] { numLabels = labels.count } else { numLabels = nil }
+        let problems = sizeProblems()
+        if !problems.isEmpty { throw ModelError.config(file: file, message: problems.joined(separator: "; ")) }
+    }
 
-        // Sizes that cannot build a model are config errors, not crashes later.
+    /// Sizes that cannot build a model are config errors, not crashes later.
+    func sizeProblems() -> [String] {
         var problems: [String] = []
         for (name, value) in [("vocab size", vocabSize), ("hidden size", hiddenSize), ("embedding size", embeddingSize),
                               ("layers", numLayers), ("attention heads", numHeads), ("intermediate size", intermediateSize),
@@ -198,7 +140,7 @@ public struct ModelConfig: Sendable {
         for (name, p) in [("hidden dropout", hiddenDropout), ("attention dropout", attentionDropout)] where !(0..<1).contains(p) {
             problems.append("\(name) \(p) must be in [0, 1)")
         }
-        if !problems.isEmpty { throw ModelError.config(file: file, message: problems.joined(separator: "; ")) }
+        return problems
     }
 
     static func architecture(modelType: String, architectures: [String], file: String) throws -> Architecture {
@@ -230,5 +172,93 @@ public struct ModelConfig: Sendable {
         out["architectures"] = .array([.string(className)])
         let encoder = JSONEncoder.readable
         return try encoder.encode(out)
+    }
+}
+
+/// Typed reads of config.json fields: a missing or null field takes the fallback, a mistyped one is an error naming the key.
+struct ConfigReader {
+    let raw: [String: JSONValue]
+    let file: String
+
+    func int(_ key: String, _ fallback: Int) throws -> Int {
+        guard let v = raw[key], !v.isNull else { return fallback }
+        guard let i = v.int else { throw ModelError.config(file: file, message: "'\(key)' must be an integer, got \(v)") }
+        return i
+    }
+
+    func float(_ key: String, _ fallback: Float) throws -> Float {
+        guard let v = raw[key], !v.isNull else { return fallback }
+        guard let d = v.double else { throw ModelError.config(file: file, message: "'\(key)' must be a number, got \(v)") }
+        return Float(d)
+    }
+
+    func bool(_ key: String, _ fallback: Bool) throws -> Bool {
+        guard let v = raw[key], !v.isNull else { return fallback }
+        guard let b = v.bool else { throw ModelError.config(file: file, message: "'\(key)' must be true or false, got \(v)") }
+        return b
+    }
+
+    func activation(_ key: String, _ fallback: Activation) throws -> Activation {
+        guard let v = raw[key], !v.isNull else { return fallback }
+        guard let s = v.string, let a = Activation(rawValue: s) else {
+            throw ModelError.config(file: file, message: "'\(key)' = \(v) is not supported; Cloze supports \(Activation.supported.joined(separator: ", "))")
+        }
+        return a
+    }
+}
+
+/// The fields whose config.json names and defaults differ by architecture (transformers' config-class defaults).
+struct ArchitectureFields {
+    var vocabSize, hiddenSize, embeddingSize, numLayers, numHeads, intermediateSize: Int
+    var hiddenAct: Activation
+    var layerNormEps: Float
+    var maxPositions, typeVocabSize, padTokenId: Int
+    var hiddenDropout, attentionDropout, classifierDropout: Float
+    var sinusoidalPositions: Bool
+    var numHiddenGroups, innerGroupNum: Int
+
+    static func distilbert(_ r: ConfigReader) throws -> ArchitectureFields {
+        let hidden = try r.int("dim", 768), layers = try r.int("n_layers", 6)
+        return ArchitectureFields(
+            vocabSize: try r.int("vocab_size", 30522), hiddenSize: hidden, embeddingSize: hidden, numLayers: layers,
+            numHeads: try r.int("n_heads", 12), intermediateSize: try r.int("hidden_dim", 4 * 768),
+            hiddenAct: try r.activation("activation", .gelu),
+            layerNormEps: 1e-12,  // fixed in DistilBERT's modeling code
+            maxPositions: try r.int("max_position_embeddings", 512), typeVocabSize: 0, padTokenId: try r.int("pad_token_id", 0),
+            hiddenDropout: try r.float("dropout", 0.1), attentionDropout: try r.float("attention_dropout", 0.1),
+            classifierDropout: try r.float("seq_classif_dropout", 0.2),
+            sinusoidalPositions: try r.bool("sinusoidal_pos_embds", false), numHiddenGroups: layers, innerGroupNum: 1)
+    }
+
+    static func albert(_ r: ConfigReader) throws -> ArchitectureFields {
+        ArchitectureFields(
+            vocabSize: try r.int("vocab_size", 30000), hiddenSize: try r.int("hidden_size", 4096),
+            embeddingSize: try r.int("embedding_size", 128), numLayers: try r.int("num_hidden_layers", 12),
+            numHeads: try r.int("num_attention_heads", 64), intermediateSize: try r.int("intermediate_size", 16384),
+            hiddenAct: try r.activation("hidden_act", .geluNew), layerNormEps: try r.float("layer_norm_eps", 1e-12),
+            maxPositions: try r.int("max_position_embeddings", 512), typeVocabSize: try r.int("type_vocab_size", 2),
+            padTokenId: try r.int("pad_token_id", 0), hiddenDropout: try r.float("hidden_dropout_prob", 0),
+            attentionDropout: try r.float("attention_probs_dropout_prob", 0),
+            classifierDropout: try r.float("classifier_dropout_prob", 0.1), sinusoidalPositions: false,
+            numHiddenGroups: try r.int("num_hidden_groups", 1), innerGroupNum: try r.int("inner_group_num", 1))
+    }
+
+    /// BERT, RoBERTa and XLM-R: the same field names; RoBERTa's defaults differ in vocabulary, eps and padding id.
+    static func bertFamily(_ r: ConfigReader, isBert: Bool) throws -> ArchitectureFields {
+        if let pet = r.raw["position_embedding_type"]?.string, pet != "absolute" {
+            throw ModelError.config(file: r.file, message: "position_embedding_type '\(pet)' is not supported (only 'absolute')")
+        }
+        let hidden = try r.int("hidden_size", 768), layers = try r.int("num_hidden_layers", 12)
+        let hiddenDropout = try r.float("hidden_dropout_prob", 0.1)
+        return ArchitectureFields(
+            vocabSize: try r.int("vocab_size", isBert ? 30522 : 50265), hiddenSize: hidden, embeddingSize: hidden,
+            numLayers: layers, numHeads: try r.int("num_attention_heads", 12),
+            intermediateSize: try r.int("intermediate_size", 3072), hiddenAct: try r.activation("hidden_act", .gelu),
+            layerNormEps: try r.float("layer_norm_eps", isBert ? 1e-12 : 1e-5),
+            maxPositions: try r.int("max_position_embeddings", 512), typeVocabSize: try r.int("type_vocab_size", 2),
+            padTokenId: try r.int("pad_token_id", isBert ? 0 : 1), hiddenDropout: hiddenDropout,
+            attentionDropout: try r.float("attention_probs_dropout_prob", 0.1),
+            classifierDropout: try r.float("classifier_dropout", hiddenDropout), sinusoidalPositions: false,
+            numHiddenGroups: layers, innerGroupNum: 1)
     }
 }

@@ -86,87 +86,100 @@ public final class SafeTensorsFile {
     public init(data: Data, path: String) throws {
         self.path = path
         self.bytes = data
-        func fail(_ message: String, tensor: String? = nil, offset: Int? = nil) -> ModelError {
-            .safetensors(file: path, tensor: tensor, offset: offset, message: message)
-        }
-        let size = data.count
-        guard size >= 8 else {
-            throw fail("file is \(size) bytes; a safetensors file starts with an 8-byte header length", offset: 0)
-        }
-        let headerLength64: UInt64 = data.withUnsafeBytes { UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self)) }
-        guard headerLength64 <= UInt64(Self.maxHeaderBytes) else {
-            throw fail("header length \(headerLength64) is larger than the \(Self.maxHeaderBytes)-byte limit (corrupt file?)", offset: 0)
-        }
-        let headerLength = Int(headerLength64)
-        guard 8 + headerLength <= size else {
-            throw fail("header length \(headerLength) runs past the end of the \(size)-byte file (truncated or corrupt)", offset: 0)
-        }
+        let headerLength = try Self.headerLength(data, path: path)
         dataStart = 8 + headerLength
         let headerBytes = data.subdata(in: data.startIndex + 8 ..< data.startIndex + dataStart)
         let header: [String: HeaderValue]
         do {
             header = try JSONDecoder().decode([String: HeaderValue].self, from: headerBytes)
         } catch let error as DecodingError {
-            throw fail("header is not valid safetensors JSON: \(Self.describe(error))", offset: 8)
+            throw Self.failure(path, "header is not valid safetensors JSON: \(Self.describe(error))", offset: 8)
         } catch {
-            throw fail("header is not valid JSON (\(error.localizedDescription))", offset: 8)
+            throw Self.failure(path, "header is not valid JSON (\(error.localizedDescription))", offset: 8)
         }
         var metadata: [String: String] = [:]
         var entries: [String: Entry] = [:]
         for (name, value) in header {
-            let raw: RawEntry
             switch value {
             case .metadata(let m):
-                guard name == "__metadata__" else { throw fail("header entry is not {dtype, shape, data_offsets}", tensor: name, offset: 8) }
+                guard name == "__metadata__" else { throw Self.failure(path, "header entry is not {dtype, shape, data_offsets}", tensor: name, offset: 8) }
                 metadata = m
-                continue
-            case .entry(let e):
-                guard name != "__metadata__" else { throw fail("__metadata__ must be an object of strings", offset: 8) }
-                raw = e
+            case .entry(let raw):
+                guard name != "__metadata__" else { throw Self.failure(path, "__metadata__ must be an object of strings", offset: 8) }
+                entries[name] = try Self.entry(name, raw, dataStart: dataStart, fileSize: data.count, path: path)
             }
-            guard let dtype = DType(rawValue: raw.dtype) else {
-                throw fail("unknown dtype '\(raw.dtype)'", tensor: name, offset: 8)
-            }
-            let shape = raw.shape
-            guard shape.allSatisfy({ $0 >= 0 }) else {
-                throw fail("'shape' \(shape) has a negative dimension", tensor: name, offset: 8)
-            }
-            guard raw.data_offsets.count == 2 else {
-                throw fail("'data_offsets' must be [begin, end], got \(raw.data_offsets)", tensor: name, offset: 8)
-            }
-            let (begin, end) = (raw.data_offsets[0], raw.data_offsets[1])
-            // Offsets and sizes come from the file: every sum and product below is overflow-checked
-            // (a hostile header can hold values near Int.max), error offsets included.
-            let start = 8 + headerLength
-            let at = { (o: Int) in Self.saturatingAdd(start, o) }
-            guard begin >= 0, end >= begin else {
-                throw fail("data_offsets [\(begin), \(end)] are not an increasing byte range", tensor: name, offset: at(max(begin, 0)))
-            }
-            guard let bytes = Self.byteCount(shape: shape, elementSize: dtype.byteSize) else {
-                throw fail("shape \(shape) of \(raw.dtype) is too large", tensor: name, offset: 8)
-            }
-            guard end - begin == bytes else {
-                throw fail("data_offsets [\(begin), \(end)] hold \(end - begin) bytes but shape \(shape) of \(raw.dtype) needs \(bytes)",
-                           tensor: name, offset: at(begin))
-            }
-            guard end <= size - start else {
-                throw fail("data ends at byte \(at(end)) but the file has only \(size) bytes (truncated file)",
-                           tensor: name, offset: at(begin))
-            }
-            entries[name] = Entry(name: name, dtype: dtype, shape: shape, begin: begin, end: end)
         }
         let ordered = entries.values.sorted { ($0.begin, $0.end, $0.name) < ($1.begin, $1.end, $1.name) }
-        var previous: Entry?
-        for e in ordered where e.end > e.begin {
-            if let p = previous, e.begin < p.end {
-                throw fail("bytes [\(e.begin), \(e.end)) overlap tensor '\(p.name)' [\(p.begin), \(p.end))",
-                           tensor: e.name, offset: dataStart + e.begin)
-            }
-            previous = e
-        }
+        try Self.checkNoOverlap(ordered, dataStart: dataStart, path: path)
         self.entries = entries
         self.names = ordered.map(\.name)
         self.metadata = metadata
+    }
+
+    static func failure(_ path: String, _ message: String, tensor: String? = nil, offset: Int? = nil) -> ModelError {
+        .safetensors(file: path, tensor: tensor, offset: offset, message: message)
+    }
+
+    /// The little-endian u64 that opens the file: the JSON header's byte length, checked against the file size.
+    static func headerLength(_ data: Data, path: String) throws -> Int {
+        let size = data.count
+        guard size >= 8 else {
+            throw failure(path, "file is \(size) bytes; a safetensors file starts with an 8-byte header length", offset: 0)
+        }
+        let headerLength64: UInt64 = data.withUnsafeBytes { UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self)) }
+        guard headerLength64 <= UInt64(maxHeaderBytes) else {
+            throw failure(path, "header length \(headerLength64) is larger than the \(maxHeaderBytes)-byte limit (corrupt file?)", offset: 0)
+        }
+        let headerLength = Int(headerLength64)
+        guard 8 + headerLength <= size else {
+            throw failure(path, "header length \(headerLength) runs past the end of the \(size)-byte file (truncated or corrupt)", offset: 0)
+        }
+        return headerLength
+    }
+
+    /// One header entry checked: known dtype, non-negative shape, a byte range of exactly the shape's size inside the file.
+    private static func entry(_ name: String, _ raw: RawEntry, dataStart start: Int, fileSize size: Int, path: String) throws -> Entry {
+        guard let dtype = DType(rawValue: raw.dtype) else {
+            throw failure(path, "unknown dtype '\(raw.dtype)'", tensor: name, offset: 8)
+        }
+        let shape = raw.shape
+        guard shape.allSatisfy({ $0 >= 0 }) else {
+            throw failure(path, "'shape' \(shape) has a negative dimension", tensor: name, offset: 8)
+        }
+        guard raw.data_offsets.count == 2 else {
+            throw failure(path, "'data_offsets' must be [begin, end], got \(raw.data_offsets)", tensor: name, offset: 8)
+        }
+        let (begin, end) = (raw.data_offsets[0], raw.data_offsets[1])
+        // Offsets and sizes come from the file: every sum and product below is overflow-checked
+        // (a hostile header can hold values near Int.max), error offsets included.
+        let at = { (o: Int) in saturatingAdd(start, o) }
+        guard begin >= 0, end >= begin else {
+            throw failure(path, "data_offsets [\(begin), \(end)] are not an increasing byte range", tensor: name, offset: at(max(begin, 0)))
+        }
+        guard let bytes = byteCount(shape: shape, elementSize: dtype.byteSize) else {
+            throw failure(path, "shape \(shape) of \(raw.dtype) is too large", tensor: name, offset: 8)
+        }
+        guard end - begin == bytes else {
+            throw failure(path, "data_offsets [\(begin), \(end)] hold \(end - begin) bytes but shape \(shape) of \(raw.dtype) needs \(bytes)",
+                          tensor: name, offset: at(begin))
+        }
+        guard end <= size - start else {
+            throw failure(path, "data ends at byte \(at(end)) but the file has only \(size) bytes (truncated file)",
+                          tensor: name, offset: at(begin))
+        }
+        return Entry(name: name, dtype: dtype, shape: shape, begin: begin, end: end)
+    }
+
+    /// Tensors sorted by begin: no non-empty one may start inside the previous one.
+    static func checkNoOverlap(_ ordered: [Entry], dataStart: Int, path: String) throws {
+        var previous: Entry?
+        for e in ordered where e.end > e.begin {
+            if let p = previous, e.begin < p.end {
+                throw failure(path, "bytes [\(e.begin), \(e.end)) overlap tensor '\(p.name)' [\(p.begin), \(p.end))",
+                              tensor: e.name, offset: dataStart + e.begin)
+            }
+            previous = e
+        }
     }
 
     /// Bytes of a tensor of `shape`, or nil when the product overflows. A zero dimension makes it 0

@@ -22,6 +22,9 @@ public struct Dataset: Sendable {
 }
 
 public enum DatasetLoader {
+    /// One file row: its values by column name and its 1-based line.
+    typealias Row = (values: [String: String], line: Int)
+
     /// Loads `path` with `format`. With `labels`, every row's label must be one of them (index = class);
     /// with `requireLabels` false, rows without a label column value are allowed (unlabelled pools).
     public static func load(path: String, format: DataFormat, labels: [String], requireLabels: Bool = true) throws -> Dataset {
@@ -31,108 +34,122 @@ public enum DatasetLoader {
         } else {
             _ = try TextFile.decodeUTF8(bytes, file: path)  // validates UTF-8 with line:byte location
         }
-        var rows: [(values: [String: String], line: Int)] = []
-        var fileColumns: [String] = []
-
+        let (rows, fileColumns): ([Row], [String])
         switch format.kind {
-        case .csv, .tsv:
-            let delimiter: UInt8 = format.kind == .csv ? 0x2C : 0x09
-            var records = try DelimitedReader.records(bytes, delimiter: delimiter, quoting: format.usesQuotes, file: path)
-            if format.hasHeader {
-                guard !records.isEmpty else { throw PETError(.emptyDataset, "empty file: expected a header row and examples", at: SourceLocation(file: path)) }
-                fileColumns = records.removeFirst().fields
-            } else {
-                guard let names = format.columnNames else {
-                    throw PETError(.badTaskDescriptor, "headerless \(format.kind.rawValue) file needs \"columnNames\" in its format", at: SourceLocation(file: path))
-                }
-                fileColumns = names
-            }
-            rows.reserveCapacity(records.count)
-            for r in records {
-                if r.fields.count < fileColumns.count {
-                    throw PETError(.missingColumn,
-                        "row has \(r.fields.count) field\(r.fields.count == 1 ? "" : "s") but \(fileColumns.count) columns are expected: missing column '\(fileColumns[r.fields.count])'",
-                        at: SourceLocation(file: path, line: r.line))
-                }
-                if r.fields.count > fileColumns.count {
-                    throw PETError(.extraColumn,
-                        "row has \(r.fields.count) fields but only \(fileColumns.count) columns (\(fileColumns.joined(separator: ", "))) are expected\(format.usesQuotes ? "" : "; is a tab inside a text?")",
-                        at: SourceLocation(file: path, line: r.line))
-                }
-                var d: [String: String] = [:]
-                for (k, v) in zip(fileColumns, r.fields) { d[k] = v }
-                rows.append((d, r.line))
-            }
-        case .kimCNN:
-            fileColumns = ["label", "text"]
-            let text = String(decoding: bytes, as: UTF8.self)
-            var lineNo = 0
-            for raw in TextFile.lines(text) {
-                lineNo += 1
-                var line = Substring(raw)
-                if line.hasSuffix("\r") { line = line.dropLast() }
-                if line.isEmpty { continue }
-                guard let sp = line.firstIndex(of: " ") else {
-                    throw PETError(.missingColumn, "expected 'label text' but the line has no space: missing column 'text'",
-                                   at: SourceLocation(file: path, line: lineNo))
-                }
-                rows.append((["label": String(line[..<sp]), "text": String(line[line.index(after: sp)...])], lineNo))
-            }
-        case .jsonl:
-            let text = String(decoding: bytes, as: UTF8.self)
-            var lineNo = 0
-            var seen = Set<String>()
-            for raw in TextFile.lines(text) {
-                lineNo += 1
-                let line = raw.trimmingCharacters(in: .whitespacesAndNewlines)
-                if line.isEmpty { continue }
-                guard let obj = try? JSONDecoder().decode([String: JSONScalar].self, from: Data(line.utf8)) else {
-                    throw PETError(.badJSON, "expected one JSON object per line", at: SourceLocation(file: path, line: lineNo))
-                }
-                var d: [String: String] = [:]
-                for k in obj.keys.sorted() {
-                    guard let v = obj[k]?.text else { continue }
-                    d[k] = v
-                    if !seen.contains(k) { seen.insert(k); fileColumns.append(k) }
-                }
-                rows.append((d, lineNo))
-            }
+        case .csv, .tsv: (rows, fileColumns) = try delimitedRows(bytes, format: format, path: path)
+        case .kimCNN: (rows, fileColumns) = (try kimCNNRows(bytes, path: path), ["label", "text"])
+        case .jsonl: (rows, fileColumns) = try jsonlRows(bytes, path: path)
         }
-
         guard !rows.isEmpty else {
             throw PETError(.emptyDataset, "no examples in file", at: SourceLocation(file: path))
         }
-
-        // Aliases and required columns.
-        let aliases = format.columns ?? [:]
-        var required = Array(Set(aliases.values)).sorted()
-        if let lc = format.labelColumn, requireLabels { required.append(lc) }
-        let labelIndex = Dictionary(labels.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
-        var examples: [Example] = []
-        examples.reserveCapacity(rows.count)
-        for (values, line) in rows {
-            let loc = SourceLocation(file: path, line: line)
-            var fields = values
-            for col in required where fields[col] == nil {
-                let headerHint = format.hasHeader && (format.kind == .csv || format.kind == .tsv)
-                    ? "; the first row is read as the header: if the file has none, give the column names (--column-names / \"columnNames\")" : ""
-                throw PETError(.missingColumn, "row has no column '\(col)' (columns: \(fileColumns.joined(separator: ", ")))\(headerHint)", at: loc)
-            }
-            for (alias, col) in aliases { fields[alias] = values[col] }
-            var label: Int?
-            if let lc = format.labelColumn, let raw = values[lc] {
-                let v = raw.trimmingCharacters(in: .whitespaces)
-                guard let idx = labelIndex[v] else {
-                    throw PETError(.unknownLabel, "label '\(v)' is not in the task's label list [\(labels.joined(separator: ", "))]", at: loc)
-                }
-                label = idx
-            }
-            examples.append(Example(fields: fields, label: label, location: loc))
-        }
-        let names = Array(Set(fileColumns).union(aliases.keys)).sorted()
+        let examples = try rows.map { try example($0, format: format, fileColumns: fileColumns, labels: labels,
+                                                   requireLabels: requireLabels, path: path) }
+        let names = Array(Set(fileColumns).union((format.columns ?? [:]).keys)).sorted()
         var d = Dataset(examples: examples, labels: labels, columnNames: names, file: path)
         d.fileColumns = fileColumns
         return d
+    }
+
+    /// CSV / TSV rows; the columns come from the header row, or from the format's `columnNames` when headerless.
+    static func delimitedRows(_ bytes: [UInt8], format: DataFormat, path: String) throws -> ([Row], [String]) {
+        let delimiter: UInt8 = format.kind == .csv ? 0x2C : 0x09
+        var records = try DelimitedReader.records(bytes, delimiter: delimiter, quoting: format.usesQuotes, file: path)
+        let fileColumns: [String]
+        if format.hasHeader {
+            guard !records.isEmpty else { throw PETError(.emptyDataset, "empty file: expected a header row and examples", at: SourceLocation(file: path)) }
+            fileColumns = records.removeFirst().fields
+        } else {
+            guard let names = format.columnNames else {
+                throw PETError(.badTaskDescriptor, "headerless \(format.kind.rawValue) file needs \"columnNames\" in its format", at: SourceLocation(file: path))
+            }
+            fileColumns = names
+        }
+        var rows: [Row] = []
+        rows.reserveCapacity(records.count)
+        for r in records {
+            if r.fields.count < fileColumns.count {
+                throw PETError(.missingColumn,
+                    "row has \(r.fields.count) field\(r.fields.count == 1 ? "" : "s") but \(fileColumns.count) columns are expected: missing column '\(fileColumns[r.fields.count])'",
+                    at: SourceLocation(file: path, line: r.line))
+            }
+            if r.fields.count > fileColumns.count {
+                throw PETError(.extraColumn,
+                    "row has \(r.fields.count) fields but only \(fileColumns.count) columns (\(fileColumns.joined(separator: ", "))) are expected\(format.usesQuotes ? "" : "; is a tab inside a text?")",
+                    at: SourceLocation(file: path, line: r.line))
+            }
+            var values: [String: String] = [:]
+            for (k, v) in zip(fileColumns, r.fields) { values[k] = v }  // a repeated header name: the last column wins
+            rows.append((values, r.line))
+        }
+        return (rows, fileColumns)
+    }
+
+    /// Kim CNN's `label text` lines (MR, CR, SUBJ, MPQA originals).
+    static func kimCNNRows(_ bytes: [UInt8], path: String) throws -> [Row] {
+        var rows: [Row] = []
+        var lineNo = 0
+        for raw in TextFile.lines(String(decoding: bytes, as: UTF8.self)) {
+            lineNo += 1
+            var line = Substring(raw)
+            if line.hasSuffix("\r") { line = line.dropLast() }
+            if line.isEmpty { continue }
+            guard let sp = line.firstIndex(of: " ") else {
+                throw PETError(.missingColumn, "expected 'label text' but the line has no space: missing column 'text'",
+                               at: SourceLocation(file: path, line: lineNo))
+            }
+            rows.append((["label": String(line[..<sp]), "text": String(line[line.index(after: sp)...])], lineNo))
+        }
+        return rows
+    }
+
+    /// One JSON object per line; the columns are every key seen, in order of first appearance (keys of a row sorted).
+    static func jsonlRows(_ bytes: [UInt8], path: String) throws -> ([Row], [String]) {
+        var rows: [Row] = []
+        var fileColumns: [String] = []
+        var seen = Set<String>()
+        var lineNo = 0
+        for raw in TextFile.lines(String(decoding: bytes, as: UTF8.self)) {
+            lineNo += 1
+            let line = raw.trimmingCharacters(in: .whitespacesAndNewlines)
+            if line.isEmpty { continue }
+            guard let obj = try? JSONDecoder().decode([String: JSONScalar].self, from: Data(line.utf8)) else {
+                throw PETError(.badJSON, "expected one JSON object per line", at: SourceLocation(file: path, line: lineNo))
+            }
+            var d: [String: String] = [:]
+            for k in obj.keys.sorted() {
+                guard let v = obj[k]?.text else { continue }
+                d[k] = v
+                if seen.insert(k).inserted { fileColumns.append(k) }
+            }
+            rows.append((d, lineNo))
+        }
+        return (rows, fileColumns)
+    }
+
+    /// A row as an example: the required columns checked, aliases added, the label mapped to its class index.
+    static func example(_ row: Row, format: DataFormat, fileColumns: [String], labels: [String],
+                        requireLabels: Bool, path: String) throws -> Example {
+        let aliases = format.columns ?? [:]
+        var required = Array(Set(aliases.values)).sorted()
+        if let lc = format.labelColumn, requireLabels { required.append(lc) }
+        let loc = SourceLocation(file: path, line: row.line)
+        var fields = row.values
+        for col in required where fields[col] == nil {
+            let headerHint = format.hasHeader && (format.kind == .csv || format.kind == .tsv)
+                ? "; the first row is read as the header: if the file has none, give the column names (--column-names / \"columnNames\")" : ""
+            throw PETError(.missingColumn, "row has no column '\(col)' (columns: \(fileColumns.joined(separator: ", ")))\(headerHint)", at: loc)
+        }
+        for (alias, col) in aliases { fields[alias] = row.values[col] }
+        var label: Int?
+        if let lc = format.labelColumn, let raw = row.values[lc] {
+            let v = raw.trimmingCharacters(in: .whitespaces)
+            guard let idx = labels.firstIndex(of: v) else {
+                throw PETError(.unknownLabel, "label '\(v)' is not in the task's label list [\(labels.joined(separator: ", "))]", at: loc)
+            }
+            label = idx
+        }
+        return Example(fields: fields, label: label, location: loc)
     }
 }
 
