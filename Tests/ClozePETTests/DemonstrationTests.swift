@@ -232,14 +232,18 @@ final class DemonstrationTests: XCTestCase {
         XCTAssertTrue(specs[0].test.allSatisfy { $0.input.inputIDs.filter { $0 == sep }.count == 3 })
         XCTAssertNotEqual(specs[0].test[0].input.inputIDs, specs[0].test[data.test.examples.count].input.inputIDs,
                           "sample sets differ")
-        // A saved pattern model remembers its demonstrations, and `cloze label --adapter` refuses it clearly.
+        // A saved pattern model remembers its demonstrations: the pattern, the pool and the settings `cloze label` renders them with.
         o.saveDirectory = root + "/demo-out"; o.savePatternModels = true; o.training.maxSteps = 1
         var saving = PETExperiment(task: task, options: o, vocabulary: vocab)
         saving.log = { _ in }
         _ = try saving.run()
         let saved = root + "/demo-out/seed-1/pattern-0-rep-0"
         XCTAssertEqual(try PatternModelCheckpoint.readInfo(directory: saved).pattern, "{text_a:shorten} It was [MASK]. {demo}")
-        let e = assertPETError(.notSupportedYet) { _ = try TaskAdapter(directory: saved, vocabulary: vocab) }
-        XCTAssertTrue(e!.message.contains("demonstrations"), e!.message)
+        let savedDemos = try XCTUnwrap(try PatternModelCheckpoint.readInfo(directory: saved).demonstrations)
+        XCTAssertEqual(savedDemos.pool.map(\.fields), data.train.examples.map(\.fields))
+        XCTAssertEqual(savedDemos.pool.map(\.label), data.train.examples.map { $0.label! })
+        XCTAssertEqual(savedDemos.samples, 3)
+        XCTAssertEqual(savedDemos.maxLength, 32)
+        XCTAssertEqual(try TaskAdapter(directory: saved, vocabulary: vocab).demonstrations?.samples, 3)
     }
 }

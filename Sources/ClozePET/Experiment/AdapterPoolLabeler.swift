@@ -9,6 +9,8 @@ public struct TaskAdapter {
     public let info: PatternModelCheckpoint.Info
     public let pattern: Pattern
     public let verbalizer: ResolvedVerbalizer
+    /// Trained with demonstrations: its saved pool and settings.
+    let demonstrations: PoolDemonstrations?
 
     /// `directory` is the pattern-model directory, or its `adapter/` subdirectory.
     public init(directory given: String, vocabulary: any TokenVocabulary) throws {
@@ -17,12 +19,17 @@ public struct TaskAdapter {
         info = try PatternModelCheckpoint.readInfo(directory: dir)
         let location = SourceLocation(file: (dir as NSString).appendingPathComponent(PatternModelCheckpoint.infoFile))
         pattern = try PatternParser.parseLine(info.pattern, location: location)
-        // Its training inputs carried demonstrations; labelling without them would shift every input.
-        if pattern.demonstrations {
-            throw PETError(.notSupportedYet, "this pattern model was trained with demonstrations ({demo}); labelling a pool with demonstrations is not supported yet: train it without --demos / {demo} to use it with cloze label", at: location)
-        }
         let path = FileManager.default.fileExists(atPath: info.verbalizer) ? info.verbalizer : (ClozeHome.root as NSString).appendingPathComponent(info.verbalizer)
         verbalizer = try Verbalizer.load(path: path).resolve(labels: info.labels, vocabulary: vocabulary)
+        // Its training inputs carried demonstrations: labelling renders them from the saved pool.
+        if let saved = info.demonstrations {
+            demonstrations = try PoolDemonstrations(saved: saved, pattern: pattern, verbalizer: verbalizer, vocabulary: vocabulary,
+                                                    location: location)
+        } else if pattern.demonstrations {
+            throw PETError(.notSupportedYet, "this pattern model was trained with demonstrations ({demo}) but its \(PatternModelCheckpoint.infoFile) has no saved demonstration pool (saved by an older Cloze): train it again with --save-pattern-models", at: location)
+        } else {
+            demonstrations = nil
+        }
     }
 
     public var adapterDirectory: String { (directory as NSString).appendingPathComponent("adapter") }
@@ -91,13 +98,16 @@ public struct AdapterPoolLabeler {
         }
         let starts = try writers.map { try $0.resumeRow(inputRows: pool.examples.count) }
         let builders = tasks.map { PETInputBuilder(pattern: adapters[$0].pattern, vocabulary: vocabulary, maxLength: maxLength) }
+        let samples = tasks.map { adapters[$0].demonstrations?.samples ?? 1 }
         let bar = ProgressBar("label ×\(tasks.count)", total: pool.examples.count, enabled: progress)
         var i = starts.min() ?? 0
         bar.update(i)
         while i < pool.examples.count {
             let chunk = Array(pool.examples[i..<min(i + chunkSize, pool.examples.count)])
-            let features = try builders.map { try PETFeatures.build(chunk, builder: $0) }
-            let probabilities = try chunkProbabilities(features, model: model, tasks: tasks)
+            let features = try zip(tasks, builders).map { k, builder in
+                try adapters[k].demonstrations?.features(chunk, firstRow: i) ?? PETFeatures.build(chunk, builder: builder)
+            }
+            let probabilities = try chunkProbabilities(features, samples: samples, model: model, tasks: tasks)
             for (t, writer) in writers.enumerated() where i + chunk.count > starts[t] {
                 let labels = adapters[tasks[t]].info.labels, L = labels.count
                 let rows = chunk.enumerated().filter { i + $0.offset >= starts[t] }.map { j, ex in
@@ -113,20 +123,20 @@ public struct AdapterPoolLabeler {
         return starts.map { pool.examples.count - $0 }
     }
 
-    /// Label probabilities [n, L_t] per task for one chunk. Every (task, example) input is ordered by
-    /// its own length and batches of `batchSize` per task are cut from that order, each grouped by task
-    /// (the stacked adapters' blocks): the tasks' patterns differ in length, and padding every task's
-    /// rows to the longest pattern's would cost the stacked pass more than it shares. Rows return in
-    /// input order.
-    func chunkProbabilities(_ features: [[PETFeature]], model: any MaskedLanguageModel, tasks: [Int]) throws -> [[Float]] {
-        let n = features[0].count
-        var logits = tasks.map { [Float](repeating: 0, count: n * adapters[$0].info.labels.count) }
+    /// Label probabilities [n, L_t] per task for one chunk of n examples; task t has `samples[t]`
+    /// sample-major inputs per example (demonstration sets, logits averaged). Every (task, input) is
+    /// ordered by its own length and batches of `batchSize` per task are cut from that order, each
+    /// grouped by task (the stacked adapters' blocks): the tasks' patterns differ in length, and padding
+    /// every task's rows to the longest pattern's would cost the stacked pass more than it shares. Rows
+    /// return in input order.
+    func chunkProbabilities(_ features: [[PETFeature]], samples: [Int], model: any MaskedLanguageModel, tasks: [Int]) throws -> [[Float]] {
+        var logits = tasks.indices.map { [Float](repeating: 0, count: features[$0].count * adapters[tasks[$0]].info.labels.count) }
         let rows = tasks.map { adapters[$0].verbalizer.vocabularyRows }, union = Array(Set(rows.joined())).sorted()
         let column = Dictionary(uniqueKeysWithValues: union.enumerated().map { ($1, $0) })
         let stacked = model.linears.compactMap { $0.adapter as? StackedLoRAAdapter }
         defer { for s in stacked { s.blockSequences = nil } }
         let length = { (item: (task: Int, row: Int)) in features[item.task][item.row].input.inputIDs.count }
-        let items = tasks.indices.flatMap { t in (0..<n).map { (task: t, row: $0) } }
+        let items = tasks.indices.flatMap { t in features[t].indices.map { (task: t, row: $0) } }
             .sorted { (length($0), $0.task, $0.row) < (length($1), $1.task, $1.row) }
         let size = max(1, batchSize) * tasks.count
         for start in stride(from: 0, to: items.count, by: size) {
@@ -145,6 +155,10 @@ public struct AdapterPoolLabeler {
                 for l in 0..<L { logits[item.task][item.row * L + l] = label[l] }
             }
         }
-        return tasks.indices.map { Ops.softmaxRows(logits[$0], rows: n, cols: adapters[tasks[$0]].info.labels.count) }
+        return tasks.indices.map { t in
+            let L = adapters[tasks[t]].info.labels.count
+            return Ops.softmaxRows(DemonstrationPlan.average(logits[t], samples: samples[t], columns: L),
+                                   rows: features[t].count / samples[t], cols: L)
+        }
     }
 }

@@ -72,6 +72,44 @@ public enum PatternModelCheckpoint {
         public var repetition: Int
         /// Nil when the task has no test split.
         public var testAccuracy: Double?
+        /// Trained with demonstrations: what labelling needs to give its inputs the same kind of demonstrations.
+        public var demonstrations: SavedDemonstrations? = nil
+    }
+
+    /// A pattern model's demonstration settings and pool (its seed's training examples), saved so that
+    /// `cloze label --adapter` renders demonstrations as training and `cloze train` evaluation did.
+    public struct SavedDemonstrations: Codable, Equatable, Sendable {
+        public struct PoolExample: Codable, Equatable, Sendable {
+            public var fields: [String: String]
+            public var label: Int
+        }
+        public var pool: [PoolExample]
+        /// Sets per labelled example whose logits are averaged (`--demo-samples`).
+        public var samples: Int
+        /// Similarity filtering: the sentence encoder's directory and the share kept per class; nil: no filter.
+        public var filterEncoder: String?
+        public var filterRate: Double
+        public var querySlotLimit: Int?
+        public var demonstrationSlotLimit: Int?
+        /// GPT-3-style in-context demonstrations per input (`--in-context`).
+        public var inContext: Int?
+        /// The max length the pattern model's inputs were built with.
+        public var maxLength: Int
+        /// Seed of the per-row draws: row r of a pool gets the same sets whatever the chunking or resumption.
+        public var seed: UInt64
+
+        public init(pool: [PoolExample], options o: DemonstrationOptions, maxLength: Int, seed: UInt64) {
+            self.pool = pool; samples = o.samples; filterEncoder = o.filterEncoder; filterRate = o.filterRate
+            querySlotLimit = o.limits.querySlot; demonstrationSlotLimit = o.limits.demonstrationSlot
+            inContext = o.inContext; self.maxLength = maxLength; self.seed = seed
+        }
+
+        public var options: DemonstrationOptions {
+            var o = DemonstrationOptions()
+            o.samples = samples; o.filterEncoder = filterEncoder; o.filterRate = filterRate; o.inContext = inContext
+            o.limits = DemonstrationLimits(querySlot: querySlotLimit, demonstrationSlot: demonstrationSlotLimit)
+            return o
+        }
     }
 
     public static let infoFile = "cloze-pattern.json"

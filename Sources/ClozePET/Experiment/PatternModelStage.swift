@@ -101,9 +101,10 @@ extension PETExperiment {
         if trains && options.savePatternModels, let dir = options.saveDirectory {
             // `--demos` trained it with demonstrations: the saved pattern says so.
             let source = spec.demonstrations != nil && !spec.pattern.demonstrations ? spec.pattern.source + " {demo}" : spec.pattern.source
-            let info = PatternModelCheckpoint.Info(pattern: source, source: spec.pattern.location.description,
+            var info = PatternModelCheckpoint.Info(pattern: source, source: spec.pattern.location.description,
                                                    verbalizer: spec.verbalizerFile, labels: task.labels, seed: data.seed,
                                                    repetition: rep, testAccuracy: s?.accuracy)
+            info.demonstrations = savedDemonstrations(spec, seed: data.seed)
             let name = generation > 0 ? "g\(generation)-pattern-\(spec.index)-rep-\(rep)" : "pattern-\(spec.index)-rep-\(rep)"
             let path = (dir as NSString).appendingPathComponent("seed-\(data.seed)/\(name)")
             try PatternModelCheckpoint.save(model: model, info: info, to: path, tokenizerFrom: options.modelDirectory)
@@ -114,6 +115,14 @@ extension PETExperiment {
         }
         return PatternModelOutput(id: PatternModelID(pattern: spec.index, repetition: rep), weight: weight,
                                   testLogits: logits, poolLogits: poolLogits, score: s)
+    }
+
+    /// The demonstration pool and settings of a pattern trained with demonstrations (nil without).
+    func savedDemonstrations(_ spec: PatternSpec, seed: Int) -> PatternModelCheckpoint.SavedDemonstrations? {
+        guard let plan = spec.demonstrations, let o = demonstrationOptions(for: spec.pattern) else { return nil }
+        let pool = plan.trainExamples.map { PatternModelCheckpoint.SavedDemonstrations.PoolExample(fields: $0.fields, label: $0.label!) }
+        return .init(pool: pool, options: o, maxLength: maxLength(with: o),
+                     seed: UInt64(seed) &* 7_368_787 &+ UInt64(spec.index) &* 131 &+ 3)
     }
 
     /// The trained adapter in PEFT's layout (the model's own merged checkpoint sits beside it).
