@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # LM-BFF ablation on one task, 5 seeds, pattern models only (no distillation / fine-tuning):
-#   manual prompt | + demonstrations | + similarity filter | auto label words | auto template.
+#   manual prompt | + demonstrations | + similarity filter | auto label words | auto template | auto template + label words.
 # Usage: scripts/run_lmbff_ablation.sh TASK OUTDIR [CLOZE_BINARY] [EXTRA TRAIN ARGS...]
 # Prints one accuracy line per variant (mean ± std over seeds, from each results.json) and the searches' wall time.
 set -euo pipefail
@@ -27,6 +27,12 @@ for s in ${seeds//,/ }; do
   run "auto-labels-$s" --seeds "$s" --patterns "$out/manual.txt" --verbalizer "$out/labels/labels-seed-$s.txt" --no-zero-shot
   first_pattern "$out/templates/templates-seed-$s.txt" > "$out/templates/top-$s.txt"
   run "auto-template-$s" --seeds "$s" --patterns "$out/templates/top-$s.txt" --verbalizer "$task_verbalizer" --no-zero-shot
+  # Auto T + L: templates searched around the seed's found label words (LM-BFF searches label words
+  # with the manual template, then templates with those words).
+  [ -f "$out/templates-tl-$s/search.json" ] || "$cloze" search templates --task "$task" --seeds "$s" \
+    --verbalizer "$out/labels/labels-seed-$s.txt" --out "$out/templates-tl-$s" --no-progress > "$out/templates-tl-$s.log" 2>&1
+  first_pattern "$out/templates-tl-$s/templates-seed-$s.txt" > "$out/templates-tl-$s/top.txt"
+  run "auto-template-labels-$s" --seeds "$s" --patterns "$out/templates-tl-$s/top.txt" --verbalizer "$out/labels/labels-seed-$s.txt" --no-zero-shot
 done
 python3 - "$out" <<'PY'
 import json, os, statistics, sys
@@ -43,8 +49,10 @@ line("+ demonstrations, filtered", runs("demos-filter"))
 seeds = [13, 21, 42, 87, 100]
 line("auto label words", [a for s in seeds for a in runs(f"auto-labels-{s}")])
 line("auto template", [a for s in seeds for a in runs(f"auto-template-{s}")])
+line("auto template + label words", [a for s in seeds for a in runs(f"auto-template-labels-{s}")])
 for s in seeds:
     words = json.load(open(os.path.join(out, "labels", "search.json")))[seeds.index(s)]["chosen"]["words"]
     template = open(os.path.join(out, "templates", f"top-{s}.txt")).read().strip()
-    print(f"  seed {s}: words {'/'.join(words)}; template {template}")
+    joint = open(os.path.join(out, f"templates-tl-{s}", "top.txt")).read().strip()
+    print(f"  seed {s}: words {'/'.join(words)}; template {template}; template for those words {joint}")
 PY
