@@ -4,13 +4,13 @@ extension Ops {
     /// same seed gives the same mask.
     public static func dropout(_ x: Tensor, p: Float, rng: inout SeededRNG?, tape: Tape?) -> Tensor {
         guard p > 0, rng != nil else { return x }
-        let n = x.count
-        var mask = [Float](repeating: 0, count: n)
-        mask.withUnsafeMutableBufferPointer { fillDropoutMask($0.baseAddress ?? emptyFloatBuffer, n, p: p, rng: &rng!) }
+        let n = x.count, keep = dropoutScale(p)
+        var mask = [UInt8](repeating: 0, count: n)
+        mask.withUnsafeMutableBufferPointer { fillDropoutMask($0.baseAddress ?? emptyByteBuffer, n, p: p, rng: &rng!) }
         let y = x.withData { px in mask.withUnsafeBufferPointer { pm in
             makeArray(n) { py in
                 Parallel.chunks(n, grain: streamingGrain) { r in
-                    Vectorized.mul(py + r.lowerBound, px + r.lowerBound, pm.baseAddress! + r.lowerBound, count: r.count)
+                    Vectorized.mulMask(py + r.lowerBound, px + r.lowerBound, pm.baseAddress! + r.lowerBound, scale: keep, count: r.count)
                 }
             }
         } }
@@ -18,9 +18,9 @@ extension Ops {
         if out.requiresGrad {
             tape!.record {
                 out.grad.withPointer { dy in x.withGrad { dx in mask.withUnsafeBufferPointer {
-                    let pm = $0.baseAddress ?? UnsafePointer(emptyFloatBuffer)
+                    let pm = $0.baseAddress ?? UnsafePointer(emptyByteBuffer)
                     Parallel.chunks(n, grain: streamingGrain) { r in
-                        Vectorized.addMul(dx + r.lowerBound, dy + r.lowerBound, pm + r.lowerBound, count: r.count)
+                        Vectorized.addMulMask(dx + r.lowerBound, dy + r.lowerBound, pm + r.lowerBound, scale: keep, count: r.count)
                     }
                 } } }
             }
@@ -28,12 +28,15 @@ extension Ops {
         return out
     }
 
-    /// mask[i] = 0 with probability p, else 1/(1-p): two 24-bit uniforms per 64-bit SeededRNG draw
+    /// The survivors' factor 1/(1-p) (0 when everything is dropped).
+    static func dropoutScale(_ p: Float) -> Float { p >= 1 ? 0 : 1 / (1 - p) }
+
+    /// mask[i] = 0 with probability p, else 1 (the survivors' scale is applied with the mask): two 24-bit uniforms per 64-bit SeededRNG draw
     /// (high bits first), u < p dropping. Eight SplitMix64 draws are computed at once in SIMD lanes
     /// (the generator's state advances by a constant, so lane j is the j-th next draw); the result is
     /// identical to calling rng.next() sequentially. Because draw j depends only on the start state
     /// and j, large masks are filled in parallel chunks with the same result.
-    static func fillDropoutMask(_ mask: UnsafeMutablePointer<Float>, _ n: Int, p: Float, rng: inout SeededRNG) {
+    static func fillDropoutMask(_ mask: UnsafeMutablePointer<UInt8>, _ n: Int, p: Float, rng: inout SeededRNG) {
         let start = rng.state, gamma: UInt64 = 0x9E37_79B9_7F4A_7C15
         Parallel.chunks(n, grain: streamingGrain, align: 16) { r in
             // Elements i, i+1 (i even) use draw i/2; chunk starts are multiples of 16.
@@ -44,8 +47,8 @@ extension Ops {
         rng.state = start &+ UInt64((n + 1) / 2) &* gamma
     }
 
-    private static func fillDropoutMaskSerial(_ mask: UnsafeMutablePointer<Float>, _ n: Int, p: Float, rng: inout SeededRNG) {
-        let keep: Float = p >= 1 ? 0 : 1 / (1 - p)
+    private static func fillDropoutMaskSerial(_ mask: UnsafeMutablePointer<UInt8>, _ n: Int, p: Float, rng: inout SeededRNG) {
+        let keep: UInt8 = 1
         // u = k·2^-24 < p  ⟺  k < ceil(p·2^24) for integer k.
         let threshold = UInt64((Double(p) * 16_777_216).rounded(.up))
         let gamma: UInt64 = 0x9E37_79B9_7F4A_7C15

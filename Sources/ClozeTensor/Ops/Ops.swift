@@ -79,6 +79,8 @@ extension Ops {
 
 /// Placeholder address for empty buffers (never dereferenced: every kernel loops 0 times).
 @usableFromInline let emptyFloatBuffer = UnsafeMutablePointer<Float>.allocate(capacity: 16)
+/// The byte-mask counterpart of emptyFloatBuffer (an empty [UInt8] may have no base address).
+@usableFromInline let emptyByteBuffer = UnsafeMutablePointer<UInt8>.allocate(capacity: 16)
 
 extension Tensor {
     /// Read-only pointer to `data`.

@@ -30,7 +30,8 @@ extension Ops {
         let tt = t * tk, slabs = batch * heads, workers = Parallel.workers(batch)
         let keep = keyMask.map { $0 != 0 ? Float(1) : 0 }
         // Dropout mask for every (batch, head) drawn up front, sequentially, so it depends only on the seed.
-        var dropMask = makeArray(useDropout ? slabs * tt : 0) { _ in }
+        var dropMask = [UInt8](repeating: 0, count: useDropout ? slabs * tt : 0)
+        let dropScale = dropoutScale(dropout)
         if useDropout {
             dropMask.withUnsafeMutableBufferPointer { fillDropoutMask($0.baseAddress!, slabs * tt, p: dropout, rng: &rng!) }
         }
@@ -53,7 +54,7 @@ extension Ops {
                                 var pUsed = UnsafePointer(p)
                                 if useDropout {
                                     let s = sB.baseAddress! + w * tt
-                                    Vectorized.mul(s, p, mB.baseAddress! + slab * tt, count: tt)
+                                    Vectorized.mulMask(s, p, mB.baseAddress! + slab * tt, scale: dropScale, count: tt)
                                     pUsed = UnsafePointer(s)
                                 }
                                 gemm(transA: false, transB: false, m: t, n: d, k: tk, alpha: 1, pUsed, lda: tk,
@@ -68,7 +69,7 @@ extension Ops {
         if record {
             tape!.record {
                 out.grad.withPointer { dc in
-                    attentionBackward(q: q, k: k, v: v, dc: dc, probs: probs, dropMask: dropMask, batch: batch,
+                    attentionBackward(q: q, k: k, v: v, dc: dc, probs: probs, dropMask: dropMask, dropScale: dropScale, batch: batch,
                                       t: t, tk: tk, heads: heads, d: d, scale: scale)
                 }
             }
@@ -102,7 +103,7 @@ extension Ops {
     /// Each (batch, head) writes its own rows/columns of fresh dQ/dK/dV buffers (so batch items can run
     /// in parallel and q, k, v may even be the same tensor); the buffers are then added into the grads.
     private static func attentionBackward(q: Tensor, k: Tensor, v: Tensor, dc: UnsafePointer<Float>, probs: [Float],
-                                          dropMask: [Float], batch: Int, t: Int, tk: Int, heads: Int, d: Int, scale: Float) {
+                                          dropMask: [UInt8], dropScale: Float, batch: Int, t: Int, tk: Int, heads: Int, d: Int, scale: Float) {
         let hd = heads * d, tt = t * tk, n = batch * t * hd, nk = batch * tk * hd, useDropout = !dropMask.isEmpty
         let needQK = q.requiresGrad || k.requiresGrad, workers = Parallel.workers(batch)
         // An empty array's buffer may still have a base address, so the flags (not the buffers) decide.
@@ -124,7 +125,7 @@ extension Ops {
                                 if needV, let dvp = dvB.baseAddress {
                                     var pUsed = p
                                     if useDropout {
-                                        Vectorized.mul(pDrop, p, mB.baseAddress! + slab * tt, count: tt)
+                                        Vectorized.mulMask(pDrop, p, mB.baseAddress! + slab * tt, scale: dropScale, count: tt)
                                         pUsed = UnsafePointer(pDrop)
                                     }
                                     gemm(transA: true, transB: false, m: tk, n: d, k: t, alpha: 1, pUsed, lda: tk,
@@ -133,7 +134,7 @@ extension Ops {
                                 guard needQK else { continue }
                                 gemm(transA: false, transB: true, m: t, n: tk, k: d, alpha: 1, dc + off, lda: hd,
                                      pv + kOff, ldb: hd, beta: 0, ds, ldc: tk)
-                                if useDropout { Vectorized.mul(ds, ds, mB.baseAddress! + slab * tt, count: tt) }
+                                if useDropout { Vectorized.mulMask(ds, ds, mB.baseAddress! + slab * tt, scale: dropScale, count: tt) }
                                 softmaxBackwardRows(ds, p, rows: t, t: tk, scale: scale)
                                 if needQ, let dqp = dqB.baseAddress {
                                     gemm(transA: false, transB: false, m: t, n: d, k: tk, alpha: 1, ds, lda: tk,
