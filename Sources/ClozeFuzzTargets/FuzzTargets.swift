@@ -56,8 +56,21 @@ public enum FuzzTargets {
         _ = try? PEFTAdapterFile.load(from: dir, into: model)
         model.removeAllAdapters()
         FileManager.default.createFile(atPath: scratchDirectory + "/" + PatternModelCheckpoint.infoFile, contents: Data(body[min(cut + 1, body.count)...]))
-        _ = try? PatternModelCheckpoint.readInfo(directory: scratchDirectory)
+        guard var info = try? PatternModelCheckpoint.readInfo(directory: scratchDirectory), let vocab = adapterVocabulary else { return }
+        // The adapter as `cloze label` binds it, its saved demonstrations rendered for one row (the
+        // filter encoder is not loaded: a path from the input would load whatever model is there).
+        info.demonstrations?.filterEncoder = nil
+        info.verbalizer = scratchDirectory + "/verbalizer.txt"
+        FileManager.default.createFile(atPath: info.verbalizer, contents: Data("0: bad\n1: good\n".utf8))
+        guard let data = try? JSONEncoder().encode(info) else { return }
+        FileManager.default.createFile(atPath: scratchDirectory + "/" + PatternModelCheckpoint.infoFile, contents: data)
+        guard let adapter = try? TaskAdapter(directory: scratchDirectory, vocabulary: vocab) else { return }
+        let row = Example(fields: ["text_a": "a fine film", "text_b": "it is"], label: nil, location: SourceLocation(file: "fuzz"))
+        _ = try? adapter.labellingInputs([row], firstRow: 0, maxLength: 64)
     }
+
+    nonisolated(unsafe) static let adapterVocabulary: TokenizerVocabulary? =
+        try? TokenizerVocabulary.load(directory: fixtureRoot() + "/../tokenizers/bert-cased")
 
     /// Where scratch files go: RAM-backed when available (a file per execution).
     static let scratchDirectory: String = {

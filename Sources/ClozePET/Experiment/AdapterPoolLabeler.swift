@@ -11,11 +11,13 @@ public struct TaskAdapter {
     public let verbalizer: ResolvedVerbalizer
     /// Trained with demonstrations: its saved pool and settings.
     let demonstrations: PoolDemonstrations?
+    let vocabulary: any TokenVocabulary
 
     /// `directory` is the pattern-model directory, or its `adapter/` subdirectory.
     public init(directory given: String, vocabulary: any TokenVocabulary) throws {
         let dir = (given as NSString).lastPathComponent == "adapter" ? (given as NSString).deletingLastPathComponent : given
         directory = dir
+        self.vocabulary = vocabulary
         info = try PatternModelCheckpoint.readInfo(directory: dir)
         let location = SourceLocation(file: (dir as NSString).appendingPathComponent(PatternModelCheckpoint.infoFile))
         pattern = try PatternParser.parseLine(info.pattern, location: location)
@@ -33,6 +35,16 @@ public struct TaskAdapter {
     }
 
     public var adapterDirectory: String { (directory as NSString).appendingPathComponent("adapter") }
+
+    /// Sets per row whose logits `cloze label` averages (demonstration samples; 1 without).
+    public var samplesPerRow: Int { demonstrations?.samples ?? 1 }
+
+    /// The inputs `cloze label` scores for `chunk` (pool rows `firstRow...`): `samplesPerRow` per
+    /// row, sample-major; without demonstrations the pattern alone at `maxLength`.
+    public func labellingInputs(_ chunk: [Example], firstRow: Int, maxLength: Int) throws -> [PETFeature] {
+        if let demonstrations { return try demonstrations.features(chunk, firstRow: firstRow) }
+        return try PETFeatures.build(chunk, builder: PETInputBuilder(pattern: pattern, vocabulary: vocabulary, maxLength: maxLength))
+    }
 }
 
 /// `cloze label --adapter a,b,c`: labels one pool for several task adapters over one frozen base,
@@ -97,16 +109,13 @@ public struct AdapterPoolLabeler {
             try LabelOutputWriter(outputPath: out, format: format, inputColumns: columns, labels: adapters[k].info.labels)
         }
         let starts = try writers.map { try $0.resumeRow(inputRows: pool.examples.count) }
-        let builders = tasks.map { PETInputBuilder(pattern: adapters[$0].pattern, vocabulary: vocabulary, maxLength: maxLength) }
-        let samples = tasks.map { adapters[$0].demonstrations?.samples ?? 1 }
+        let samples = tasks.map { adapters[$0].samplesPerRow }
         let bar = ProgressBar("label ×\(tasks.count)", total: pool.examples.count, enabled: progress)
         var i = starts.min() ?? 0
         bar.update(i)
         while i < pool.examples.count {
             let chunk = Array(pool.examples[i..<min(i + chunkSize, pool.examples.count)])
-            let features = try zip(tasks, builders).map { k, builder in
-                try adapters[k].demonstrations?.features(chunk, firstRow: i) ?? PETFeatures.build(chunk, builder: builder)
-            }
+            let features = try tasks.map { try adapters[$0].labellingInputs(chunk, firstRow: i, maxLength: maxLength) }
             let probabilities = try chunkProbabilities(features, samples: samples, model: model, tasks: tasks)
             for (t, writer) in writers.enumerated() where i + chunk.count > starts[t] {
                 let labels = adapters[tasks[t]].info.labels, L = labels.count

@@ -17,9 +17,20 @@ struct PoolDemonstrations {
 
     init(saved: PatternModelCheckpoint.SavedDemonstrations, pattern: Pattern, verbalizer: ResolvedVerbalizer,
          vocabulary: any TokenVocabulary, location: SourceLocation) throws {
-        guard saved.pool.count >= 1, saved.samples >= 1,
-              saved.pool.allSatisfy({ verbalizer.labelColumns.indices.contains($0.label) }) else {
-            throw PETError(.badTaskDescriptor, "the saved demonstrations need a non-empty pool of examples with labels of the verbalizer and samples >= 1", at: location)
+        var problems: [String] = []
+        if saved.pool.isEmpty { problems.append("the pool is empty") }
+        if let bad = saved.pool.first(where: { !verbalizer.labelColumns.indices.contains($0.label) }) {
+            problems.append("pool label \(bad.label) is not a class of the verbalizer's \(verbalizer.labels.count)")
+        }
+        if !(1...1000).contains(saved.samples) { problems.append("samples \(saved.samples) must be in 1...1000") }
+        if !(4...100_000).contains(saved.maxLength) { problems.append("maxLength \(saved.maxLength) must be in 4...100000") }
+        if !(saved.filterRate > 0 && saved.filterRate <= 1) { problems.append("filterRate \(saved.filterRate) must be in (0, 1]") }
+        if let n = saved.inContext, n < 1 { problems.append("inContext \(n) must be at least 1") }
+        for (name, limit) in [("querySlotLimit", saved.querySlotLimit), ("demonstrationSlotLimit", saved.demonstrationSlotLimit)] {
+            if let l = limit, l < 1 { problems.append("\(name) \(l) must be at least 1") }
+        }
+        guard problems.isEmpty else {
+            throw PETError(.badTaskDescriptor, "saved demonstrations: " + problems.joined(separator: "; ") + " (re-save the pattern model with cloze train --save-pattern-models)", at: location)
         }
         self.saved = saved
         let words = verbalizer.labelColumns.map { [Int32(verbalizer.vocabularyRows[$0[0]])] }
