@@ -15,8 +15,11 @@ first_pattern "$task_patterns" > "$out/manual.txt"
 printf '%s {demo}\n' "$(first_pattern "$task_patterns")" > "$out/manual-demo.txt"
 run() { local name=$1; shift; [ -f "$out/$name/results.json" ] || "$cloze" train "${common[@]}" "$@" --out "$out/$name" > "$out/$name.log" 2>&1; }
 run manual --seeds $seeds --patterns "$out/manual.txt" --verbalizer "$task_verbalizer" --no-zero-shot
-run demos --seeds $seeds --patterns "$out/manual-demo.txt" --verbalizer "$task_verbalizer"
-run demos-filter --seeds $seeds --patterns "$out/manual-demo.txt" --verbalizer "$task_verbalizer" --demo-filter --no-zero-shot
+# SKIP_DEMOS=1 leaves out the two demonstration rows (16 sets per test example: most of the run's time).
+if [ -z "${SKIP_DEMOS:-}" ]; then
+  run demos --seeds $seeds --patterns "$out/manual-demo.txt" --verbalizer "$task_verbalizer"
+  run demos-filter --seeds $seeds --patterns "$out/manual-demo.txt" --verbalizer "$task_verbalizer" --demo-filter --no-zero-shot
+fi
 start=$(date +%s)
 [ -f "$out/labels/search.json" ] || "$cloze" search labels --task "$task" --seeds $seeds --patterns "$out/manual.txt" --verbalizer "$task_verbalizer" --out "$out/labels" --no-progress > "$out/labels.log" 2>&1
 mid=$(date +%s)
@@ -28,9 +31,9 @@ for s in ${seeds//,/ }; do
   first_pattern "$out/templates/templates-seed-$s.txt" > "$out/templates/top-$s.txt"
   run "auto-template-$s" --seeds "$s" --patterns "$out/templates/top-$s.txt" --verbalizer "$task_verbalizer" --no-zero-shot
   # Auto T + L: templates searched around the seed's found label words (LM-BFF searches label words
-  # with the manual template, then templates with those words).
+  # with the manual template, then templates with those words; the pattern only gives the slots).
   [ -f "$out/templates-tl-$s/search.json" ] || "$cloze" search templates --task "$task" --seeds "$s" \
-    --verbalizer "$out/labels/labels-seed-$s.txt" --out "$out/templates-tl-$s" --no-progress > "$out/templates-tl-$s.log" 2>&1
+    --patterns "$out/manual.txt" --verbalizer "$out/labels/labels-seed-$s.txt" --out "$out/templates-tl-$s" --no-progress > "$out/templates-tl-$s.log" 2>&1
   first_pattern "$out/templates-tl-$s/templates-seed-$s.txt" > "$out/templates-tl-$s/top.txt"
   run "auto-template-labels-$s" --seeds "$s" --patterns "$out/templates-tl-$s/top.txt" --verbalizer "$out/labels/labels-seed-$s.txt" --no-zero-shot
 done
@@ -42,10 +45,11 @@ def runs(name, key="patterns"):
     return [x["accuracy"] for p in r[key] for x in p["scores"]["runs"]]
 def line(label, accs):
     print(f"{label:32s} {100 * statistics.mean(accs):6.2f} ± {100 * statistics.pstdev(accs):5.2f}  ({len(accs)} runs)")
-line("zero-shot + demos (in-context)", runs("demos", "zeroShot"))
 line("manual prompt", runs("manual"))
-line("+ demonstrations", runs("demos"))
-line("+ demonstrations, filtered", runs("demos-filter"))
+if os.path.exists(os.path.join(out, "demos", "results.json")):
+    line("zero-shot + demos (in-context)", runs("demos", "zeroShot"))
+    line("+ demonstrations", runs("demos"))
+    line("+ demonstrations, filtered", runs("demos-filter"))
 seeds = [13, 21, 42, 87, 100]
 line("auto label words", [a for s in seeds for a in runs(f"auto-labels-{s}")])
 line("auto template", [a for s in seeds for a in runs(f"auto-template-{s}")])
