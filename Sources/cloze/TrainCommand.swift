@@ -13,8 +13,8 @@ struct TaskOptions: ParsableArguments {
     @Option(help: "Test file (optional without --task: models are then trained and saved, not scored).") var test: String?
     @Option(help: "Unlabelled pool file for --unlabeled (same format as --train; labels optional).") var pool: String?
     @Option(help: "Comma-separated labels as written in the data, in class order (with --train).") var labels: String?
-    @Option(help: "Pattern file (with --task: replaces the task's prompts).") var patterns: String?
-    @Option(help: "Verbalizer file for --patterns.") var verbalizer: String?
+    @Option(help: "Pattern file (with --task: replaces the task's patterns; alone, they keep the task's first verbalizer).") var patterns: String?
+    @Option(help: "Verbalizer file for --patterns (with --task alone: replaces the verbalizer of each of the task's pattern files).") var verbalizer: String?
     @Option(help: "Slot aliases for --train files, e.g. text_a=sentence,text_b=question (default text_a=sentence).") var columns: String?
     @Option(name: .customLong("label-column"), help: "Label column of --train files.") var labelColumn = "label"
     @Option(name: .customLong("column-names"), help: "Column names of headerless CSV/TSV --train files, e.g. label,sentence.") var columnNames: String?
@@ -80,7 +80,6 @@ struct TaskOptions: ParsableArguments {
     }
 
     func loadTask() throws -> TaskDescriptor {
-        if (patterns == nil) != (verbalizer == nil) { throw ValidationError("--patterns and --verbalizer go together") }
         var t: TaskDescriptor
         if let task {
             if train != nil || test != nil || labels != nil {
@@ -88,11 +87,10 @@ struct TaskOptions: ParsableArguments {
             }
             t = try TaskDescriptor.load(path: ClozeHome.taskPath(task))
             if let pool { t = t.withPool(pool) }
-            if let patterns, let verbalizer {
-                t.prompts = [.init(patterns: TaskDescriptor.absoluteFromCurrentDirectory(patterns),
-                                   verbalizer: TaskDescriptor.absoluteFromCurrentDirectory(verbalizer))]
+            if patterns != nil && t.prompts.isEmpty && verbalizer == nil {
+                throw ValidationError("--patterns: task '\(task)' has no verbalizer to pair them with; add --verbalizer FILE")
             }
-            return t
+            return t.withPrompt(patterns: patterns, verbalizer: verbalizer)
         }
         guard let train else { throw ValidationError("give --task NAME, or the files: --train FILE --labels A,B --patterns FILE --verbalizer FILE [--test FILE] [--pool FILE]") }
         guard let labels else { throw ValidationError("--train needs --labels (the label strings of the data, in class order)") }

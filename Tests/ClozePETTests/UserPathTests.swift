@@ -45,6 +45,21 @@ final class UserPathTests: XCTestCase {
         XCTAssertEqual(data.pool.map { $0.fields["text_a"] ?? $0.fields["sentence"] }, ["only one pool row"])
     }
 
+    func testPatternsOrVerbalizerAloneKeepTheTasksOtherHalf() throws {
+        var task = try TaskDescriptor.load(path: packageRoot + "/datasets/sst-2.json")
+        task.prompts = [.init(patterns: "patterns/a.txt", verbalizer: "verbalizers/a.txt"),
+                        .init(patterns: "patterns/b.txt", verbalizer: "verbalizers/b.txt")]
+        let cwd = FileManager.default.currentDirectoryPath
+        // Only a verbalizer: every pattern file keeps its place, each now with the new words.
+        XCTAssertEqual(task.withPrompt(patterns: nil, verbalizer: "/w/labels.txt").prompts,
+                       [.init(patterns: "patterns/a.txt", verbalizer: "/w/labels.txt"), .init(patterns: "patterns/b.txt", verbalizer: "/w/labels.txt")])
+        // Only patterns: one set, with the task's first verbalizer; relative paths made absolute.
+        XCTAssertEqual(task.withPrompt(patterns: "mine.txt", verbalizer: nil).prompts,
+                       [.init(patterns: cwd + "/mine.txt", verbalizer: "verbalizers/a.txt")])
+        XCTAssertEqual(task.withPrompt(patterns: "/p.txt", verbalizer: "/v.txt").prompts, [.init(patterns: "/p.txt", verbalizer: "/v.txt")])
+        XCTAssertEqual(task.withPrompt(patterns: nil, verbalizer: nil).prompts, task.prompts)
+    }
+
     func testProgressOffATerminalIsAFewPlainLines() {
         var out = ""
         let bar = ProgressBar("train p0", total: 250, terminal: false, write: { out += $0 })

@@ -70,6 +70,22 @@ public struct TaskDescriptor: Codable, Sendable, Equatable {
         return t
     }
 
+    /// The task with the command line's `--patterns` / `--verbalizer` (paths relative to the current
+    /// directory). Both: one prompt set of those files. Only patterns: those patterns with the task's
+    /// first verbalizer. Only a verbalizer: every prompt set's patterns with that verbalizer (label
+    /// words map labels, so they fit any of the task's patterns).
+    public func withPrompt(patterns: String?, verbalizer: String?) -> TaskDescriptor {
+        var t = self
+        let p = patterns.map(Self.absoluteFromCurrentDirectory), v = verbalizer.map(Self.absoluteFromCurrentDirectory)
+        switch (p, v) {
+        case let (p?, v?): t.prompts = [PromptSet(patterns: p, verbalizer: v)]
+        case let (p?, nil): t.prompts = [PromptSet(patterns: p, verbalizer: prompts.first?.verbalizer ?? "")]
+        case let (nil, v?): t.prompts = prompts.map { PromptSet(patterns: $0.patterns, verbalizer: v) }
+        case (nil, nil): break
+        }
+        return t
+    }
+
     public static func absoluteFromCurrentDirectory(_ p: String) -> String {
         p.hasPrefix("/") ? p : URL(fileURLWithPath: FileManager.default.currentDirectoryPath).appendingPathComponent(p).standardized.path
     }
