@@ -94,6 +94,8 @@ final class ShippedTaskTests: XCTestCase {
         XCTAssertTrue(try t.splitPath("train", seed: 42).hasSuffix("/shared/datasets/lmbff_kshot/SST-2/16-42/train.tsv"))
         assertPETError(.badTaskDescriptor) { _ = try t.splitPath("train") }
         assertPETError(.badTaskDescriptor) { _ = try t.splitPath("validation", seed: 42) }
+        let seedError = assertPETError(.fileNotFound) { _ = try t.splitPath("train", seed: 1) }
+        XCTAssertTrue(seedError?.message.contains("seeds 13,21,42,87,100: pass --seeds") == true, seedError?.message ?? "")
         let d = tempDir()
         write("{\"name\": \"x\"}", to: d + "/x.json")
         let e = assertPETError(.badTaskDescriptor) { _ = try TaskDescriptor.load(path: d + "/x.json") }

@@ -173,9 +173,14 @@ public struct TaskDescriptor: Codable, Sendable, Equatable {
             }
             rel = rel.replacingOccurrences(of: "{seed}", with: String(seed))
         }
-        if rel.hasPrefix("/") { return rel }
         let root = dataRoot ?? URL(fileURLWithPath: repositoryRoot).appendingPathComponent("../shared/datasets").standardized.path
-        return URL(fileURLWithPath: root).appendingPathComponent(rel).path
+        let full = rel.hasPrefix("/") ? rel : URL(fileURLWithPath: root).appendingPathComponent(rel).path
+        // A seed the task has no split for (LM-BFF made five): say which seeds exist rather than only "file not found".
+        if relative.contains("{seed}"), let seed, let known = seeds, !known.contains(seed), !FileManager.default.fileExists(atPath: full) {
+            throw PETError(.fileNotFound, "\(what) of task '\(name)' has no file for seed \(seed) (\(full)); its splits exist for seeds \(known.map(String.init).joined(separator: ",")): pass --seeds from those",
+                           at: SourceLocation(file: path))
+        }
+        return full
     }
 
     /// Loads one split.
