@@ -87,10 +87,7 @@ struct TaskOptions: ParsableArguments {
             }
             t = try TaskDescriptor.load(path: ClozeHome.taskPath(task))
             if let pool { t = t.withPool(pool) }
-            if patterns != nil && t.prompts.isEmpty && verbalizer == nil {
-                throw ValidationError("--patterns: task '\(task)' has no verbalizer to pair them with; add --verbalizer FILE")
-            }
-            return t.withPrompt(patterns: patterns, verbalizer: verbalizer)
+            return try t.withPrompt(patterns: patterns, verbalizer: verbalizer)
         }
         guard let train else { throw ValidationError("give --task NAME, or the files: --train FILE --labels A,B --patterns FILE --verbalizer FILE [--test FILE] [--pool FILE]") }
         guard let labels else { throw ValidationError("--train needs --labels (the label strings of the data, in class order)") }

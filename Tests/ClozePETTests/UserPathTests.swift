@@ -51,13 +51,19 @@ final class UserPathTests: XCTestCase {
                         .init(patterns: "patterns/b.txt", verbalizer: "verbalizers/b.txt")]
         let cwd = FileManager.default.currentDirectoryPath
         // Only a verbalizer: every pattern file keeps its place, each now with the new words.
-        XCTAssertEqual(task.withPrompt(patterns: nil, verbalizer: "/w/labels.txt").prompts,
+        XCTAssertEqual(try task.withPrompt(patterns: nil, verbalizer: "/w/labels.txt").prompts,
                        [.init(patterns: "patterns/a.txt", verbalizer: "/w/labels.txt"), .init(patterns: "patterns/b.txt", verbalizer: "/w/labels.txt")])
         // Only patterns: one set, with the task's first verbalizer; relative paths made absolute.
-        XCTAssertEqual(task.withPrompt(patterns: "mine.txt", verbalizer: nil).prompts,
+        XCTAssertEqual(try task.withPrompt(patterns: "mine.txt", verbalizer: nil).prompts,
                        [.init(patterns: cwd + "/mine.txt", verbalizer: "verbalizers/a.txt")])
-        XCTAssertEqual(task.withPrompt(patterns: "/p.txt", verbalizer: "/v.txt").prompts, [.init(patterns: "/p.txt", verbalizer: "/v.txt")])
-        XCTAssertEqual(task.withPrompt(patterns: nil, verbalizer: nil).prompts, task.prompts)
+        XCTAssertEqual(try task.withPrompt(patterns: "/p.txt", verbalizer: "/v.txt").prompts, [.init(patterns: "/p.txt", verbalizer: "/v.txt")])
+        XCTAssertEqual(try task.withPrompt(patterns: nil, verbalizer: nil).prompts, task.prompts)
+        // A task with no prompts has no half to lend.
+        task.prompts = []
+        let noVerbalizer = assertPETError(.badTaskDescriptor) { _ = try task.withPrompt(patterns: "mine.txt", verbalizer: nil) }
+        XCTAssertTrue(noVerbalizer?.message.contains("add --verbalizer FILE") == true, noVerbalizer?.message ?? "")
+        let noPatterns = assertPETError(.badTaskDescriptor) { _ = try task.withPrompt(patterns: nil, verbalizer: "v.txt") }
+        XCTAssertTrue(noPatterns?.message.contains("add --patterns FILE") == true, noPatterns?.message ?? "")
     }
 
     func testProgressOffATerminalIsAFewPlainLines() {

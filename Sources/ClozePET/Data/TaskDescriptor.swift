@@ -74,13 +74,22 @@ public struct TaskDescriptor: Codable, Sendable, Equatable {
     /// directory). Both: one prompt set of those files. Only patterns: those patterns with the task's
     /// first verbalizer. Only a verbalizer: every prompt set's patterns with that verbalizer (label
     /// words map labels, so they fit any of the task's patterns).
-    public func withPrompt(patterns: String?, verbalizer: String?) -> TaskDescriptor {
+    /// A task without prompts cannot lend the missing half: that is an error, not an empty path.
+    public func withPrompt(patterns: String?, verbalizer: String?) throws -> TaskDescriptor {
         var t = self
         let p = patterns.map(Self.absoluteFromCurrentDirectory), v = verbalizer.map(Self.absoluteFromCurrentDirectory)
         switch (p, v) {
         case let (p?, v?): t.prompts = [PromptSet(patterns: p, verbalizer: v)]
-        case let (p?, nil): t.prompts = [PromptSet(patterns: p, verbalizer: prompts.first?.verbalizer ?? "")]
-        case let (nil, v?): t.prompts = prompts.map { PromptSet(patterns: $0.patterns, verbalizer: v) }
+        case let (p?, nil):
+            guard let first = prompts.first else {
+                throw PETError(.badTaskDescriptor, "task '\(name)' has no verbalizer to pair --patterns with; add --verbalizer FILE", at: SourceLocation(file: path))
+            }
+            t.prompts = [PromptSet(patterns: p, verbalizer: first.verbalizer)]
+        case let (nil, v?):
+            guard !prompts.isEmpty else {
+                throw PETError(.badTaskDescriptor, "task '\(name)' has no patterns to pair --verbalizer with; add --patterns FILE", at: SourceLocation(file: path))
+            }
+            t.prompts = prompts.map { PromptSet(patterns: $0.patterns, verbalizer: v) }
         case (nil, nil): break
         }
         return t
@@ -167,7 +176,8 @@ public struct TaskDescriptor: Codable, Sendable, Equatable {
     /// under `dataRoot` unless absolute.
     func dataPath(_ relative: String, for what: String, seed: Int?, dataRoot: String?) throws -> String {
         var rel = relative
-        if rel.contains("{seed}") {
+        let seeded = relative.contains("{seed}")
+        if seeded {
             guard let seed else {
                 throw PETError(.badTaskDescriptor, "\(what) of task '\(name)' needs a seed (one of \(seeds ?? []))", at: SourceLocation(file: path))
             }
@@ -176,7 +186,7 @@ public struct TaskDescriptor: Codable, Sendable, Equatable {
         let root = dataRoot ?? URL(fileURLWithPath: repositoryRoot).appendingPathComponent("../shared/datasets").standardized.path
         let full = rel.hasPrefix("/") ? rel : URL(fileURLWithPath: root).appendingPathComponent(rel).path
         // A seed the task has no split for (LM-BFF made five): say which seeds exist rather than only "file not found".
-        if relative.contains("{seed}"), let seed, let known = seeds, !known.contains(seed), !FileManager.default.fileExists(atPath: full) {
+        if seeded, let seed, let known = seeds, !known.contains(seed), !FileManager.default.fileExists(atPath: full) {
             throw PETError(.fileNotFound, "\(what) of task '\(name)' has no file for seed \(seed) (\(full)); its splits exist for seeds \(known.map(String.init).joined(separator: ",")): pass --seeds from those",
                            at: SourceLocation(file: path))
         }
